@@ -1,0 +1,401 @@
+//! The `gongkai` binary: command-line parsing and wiring. Everything else lives in the
+//! library crates; this file only turns arguments into calls.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use gongkai_kernel::audit::{self, Actor};
+use gongkai_kernel::auth::{Role, service as auth};
+use gongkai_kernel::calendar::service as calendar;
+use gongkai_kernel::clock::{fmt_date, parse_date};
+use gongkai_kernel::config::{Config, Overrides};
+use gongkai_kernel::db::Db;
+
+mod ops;
+
+#[derive(Parser)]
+#[command(
+    name = "gongkai",
+    version,
+    about = "gongkai 政务公开平台：网站群、信息公开、互动、12345 热线、依申请公开与年度报告"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Configuration file (default: ./gongkai.toml if present)
+    #[arg(long, global = true, env = "GONGKAI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory for the embedded database and uploads (default ./gongkai-data)
+    #[arg(long, global = true, env = "GONGKAI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://user:pass@host/db to use PostgreSQL instead of the embedded SQLite
+    #[arg(long, global = true, env = "GONGKAI_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Listen address, e.g. [::]:8080 (IPv4 and IPv6) or 127.0.0.1:8080
+    #[arg(long, global = true, env = "GONGKAI_LISTEN")]
+    listen: Option<String>,
+    /// Log format: text or json
+    #[arg(long, global = true, env = "GONGKAI_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start the web server (migrates the database first)
+    Serve,
+    /// Fill an empty database with a demo district, print the log-ins, and serve
+    Demo,
+    /// Apply database migrations and exit
+    Migrate,
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Write a consistent backup (SQLite: online snapshot; PostgreSQL: pg_dump)
+    Backup { file: PathBuf },
+    /// Restore a backup (stop the server first)
+    Restore { file: PathBuf },
+    /// Audit log tools
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Working-day calendar
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+    /// Configuration tools
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user (the password must be changed at first log-in unless --no-force-change)
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation id
+        #[arg(long)]
+        org: Option<i64>,
+        /// Role to grant district-wide (repeatable): sysadmin, secadmin, auditadmin, editor, reviewer, handler, agent, supervisor, leader
+        #[arg(long)]
+        role: Vec<String>,
+        /// Password (or set GONGKAI_PASSWORD; otherwise read from standard input)
+        #[arg(long, env = "GONGKAI_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long)]
+        no_force_change: bool,
+    },
+    /// Set a user's password
+    Passwd {
+        username: String,
+        #[arg(long, env = "GONGKAI_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Make the user choose a new password at next log-in
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Disable a user and end their sessions
+    Disable { username: String },
+    /// Re-enable a user
+    Enable { username: String },
+    /// List users
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the hash chain; exit 0 if intact, 1 naming the first bad row
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// One line per date: YYYY-MM-DD KIND
+    Days {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Print the due date N working days after a date (counting from the next day)
+    Add {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        working_days: u32,
+        /// Also print how the date was derived
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Import a State Council holiday notice in holiday-cn JSON form
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the effective configuration with secrets redacted
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let o = Overrides {
+        config_file: cli.common.config.clone(),
+        listen: cli.common.listen.clone(),
+        data_dir: cli.common.data_dir.clone(),
+        database_url: cli.common.database_url.clone(),
+        log_format: cli.common.log_format.clone(),
+    };
+    let cfg = match Config::load(&o) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("配置错误：{e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.cmd, cfg)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("GONGKAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log_format == "json" {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn read_password(given: Option<String>) -> Result<String, String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    eprint!("密码：");
+    let mut s = String::new();
+    std::io::stdin()
+        .read_line(&mut s)
+        .map_err(|e| format!("无法读取密码：{e}"))?;
+    Ok(s.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
+    let err = |e: gongkai_kernel::Error| e.to_string();
+    match cmd {
+        Cmd::Serve => ops::serve(cfg, false).await,
+        Cmd::Demo => ops::serve(cfg, true).await,
+        Cmd::Migrate => {
+            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            println!(
+                "数据库已是最新结构（{}）。",
+                gongkai_kernel::db::redact_url(&cfg.database_url())
+            );
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Config(ConfigCmd::Check) => {
+            print!("{}", cfg.redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Backup { file } => ops::backup(&cfg, &file).await,
+        Cmd::Restore { file } => ops::restore(&cfg, &file).await,
+        Cmd::Audit(AuditCmd::Verify) => {
+            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let v = audit::verify(&db).await.map_err(err)?;
+            db.close().await;
+            match v {
+                audit::Verdict::Intact { rows, head } => {
+                    println!("审计日志完整：共 {rows} 条，链尾哈希 {head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                audit::Verdict::Broken { seq, reason } => {
+                    println!("审计日志校验失败：第 {seq} 条：{reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Cmd::Calendar(c) => {
+            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let out = calendar_cmd(&db, c).await;
+            db.close().await;
+            out
+        }
+        Cmd::User(u) => {
+            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let out = user_cmd(&db, u).await;
+            db.close().await;
+            out
+        }
+    }
+}
+
+async fn calendar_cmd(db: &Db, c: CalendarCmd) -> Result<ExitCode, String> {
+    let date = |s: &str, what: &str| {
+        parse_date(s).ok_or_else(|| format!("{what} 日期无效：{s}（格式 YYYY-MM-DD）"))
+    };
+    match c {
+        CalendarCmd::Days { from, to } => {
+            let (from, to) = (date(&from, "--from")?, date(&to, "--to")?);
+            if to < from {
+                return Err("--to 不能早于 --from".into());
+            }
+            if (to - from).whole_days() > 366 * 50 {
+                return Err("日期范围过大（最多 50 年）".into());
+            }
+            let cal = calendar::load(db).await.map_err(|e| e.to_string())?;
+            let mut out = String::new();
+            let mut d = from;
+            loop {
+                out.push_str(&format!("{} {}\n", fmt_date(d), cal.kind(d).as_str()));
+                match d.next_day() {
+                    Some(n) if n <= to => d = n,
+                    _ => break,
+                }
+            }
+            print!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        CalendarCmd::Add {
+            from,
+            working_days,
+            explain,
+        } => {
+            let from = date(&from, "--from")?;
+            if working_days > 3660 {
+                return Err("--working-days 过大".into());
+            }
+            let cal = calendar::load(db).await.map_err(|e| e.to_string())?;
+            let ex = cal.explain_add_working_days(from, working_days);
+            println!("{}", fmt_date(ex.due));
+            if explain {
+                println!("{}", ex.to_zh());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CalendarCmd::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
+            let (year, n) = calendar::import_notice(db, &Actor::cli(), &text, "cli")
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("已导入 {year} 年放假通知：{n} 天。");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn user_cmd(db: &Db, u: UserCmd) -> Result<ExitCode, String> {
+    let actor = Actor::cli();
+    let e = |e: gongkai_kernel::Error| e.to_string();
+    match u {
+        UserCmd::Add {
+            username,
+            name,
+            org,
+            role,
+            password,
+            no_force_change,
+        } => {
+            let roles: Vec<Role> = role
+                .iter()
+                .map(|r| Role::parse(r).ok_or_else(|| format!("未知角色：{r}")))
+                .collect::<Result<_, _>>()?;
+            let password = read_password(password)?;
+            let input = auth::UserInput {
+                username,
+                display_name: name,
+                org_id: org.map(|o| o.to_string()).unwrap_or_default(),
+                password,
+                version: String::new(),
+            };
+            let user = auth::create_user(db, None, &actor, &input, !no_force_change)
+                .await
+                .map_err(e)?;
+            for r in roles {
+                auth::grant(db, None, &actor, user.id, r, None, None)
+                    .await
+                    .map_err(e)?;
+            }
+            println!("已创建用户 {}（编号 {}）。", user.username, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCmd::Passwd {
+            username,
+            password,
+            temporary,
+        } => {
+            let password = read_password(password)?;
+            auth::set_password_as(db, &actor, &username, &password, temporary)
+                .await
+                .map_err(e)?;
+            println!("已设置 {username} 的密码。");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCmd::Disable { username } => set_disabled(db, &actor, &username, true).await,
+        UserCmd::Enable { username } => set_disabled(db, &actor, &username, false).await,
+        UserCmd::List => {
+            let mut h = db.read().await.map_err(e)?;
+            let rows = gongkai_kernel::auth::store::list_users(&mut h.conn(), None, "", 100_000)
+                .await
+                .map_err(e)?;
+            for r in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.id,
+                    r.username,
+                    r.display_name,
+                    r.roles.unwrap_or_default(),
+                    if r.disabled { "disabled" } else { "active" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn set_disabled(
+    db: &Db,
+    actor: &Actor,
+    username: &str,
+    disabled: bool,
+) -> Result<ExitCode, String> {
+    let user = {
+        let mut h = db.read().await.map_err(|e| e.to_string())?;
+        gongkai_kernel::auth::store::user_by_username(&mut h.conn(), username)
+            .await
+            .map_err(|e| e.to_string())?
+    }
+    .ok_or_else(|| format!("用户 {username} 不存在"))?;
+    auth::set_disabled_as(db, actor, user.id, disabled)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("已{} {username}。", if disabled { "停用" } else { "启用" });
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,308 @@
+//! Storage: one enum over the two backends, one SQL text for both wherever the SQL
+//! allows (`$n` placeholders, epoch-ms integers, ISO date text). A query body is written
+//! once inside `with_conn!` and compiled for each backend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+
+use crate::error::{Error, Result};
+
+pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+pub static PG_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// One writer connection (so bursts queue instead of failing with SQLITE_BUSY)
+    /// and a pool of readers (WAL lets them run beside the writer).
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
+    Pg(PgPool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A borrowed connection of either backend; store functions take `&mut Conn`.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Pg(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Run one body against whichever backend `$conn` (a `&mut Conn`) holds. Inside the
+/// body `$c` is `&mut &mut XConnection`; pass `&mut **$c` as the executor.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Pg($c) => $body,
+        }
+    };
+}
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Pg(t) => Conn::Pg(t),
+        }
+    }
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection for reads outside a transaction.
+pub enum Handle {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Handle {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Handle::Sqlite(c) => Conn::Sqlite(c),
+            Handle::Pg(c) => Conn::Pg(c),
+        }
+    }
+}
+
+/// Where the database lives, from `--database-url` or the data directory.
+pub fn resolve_url(database_url: Option<&str>, data_dir: &Path) -> String {
+    match database_url.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(u) => u.to_string(),
+        None => format!("sqlite://{}", data_dir.join("gongkai.db").display()),
+    }
+}
+
+/// Hide the password of a connection URL for logs and `config check`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.rsplit_once('@')
+    {
+        let user = creds.split(':').next().unwrap_or("");
+        if creds.contains(':') {
+            return format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    url.to_string()
+}
+
+impl Db {
+    /// Connect (creating the SQLite file and its folder if needed) without migrating.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| {
+                    Error::Internal(format!("无法连接 PostgreSQL（{}）：{e}", redact_url(url)))
+                })?;
+            Ok(Db::Pg(pool))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if let Some(parent) = Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::Internal(format!("无法创建数据目录 {}：{e}", parent.display()))
+                })?;
+            }
+            let base = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                // Writers queue here; a burst waits rather than failing.
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(base.clone())
+                .await
+                .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(base.read_only(true))
+                .await
+                .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
+            Ok(Db::Sqlite { write, read })
+        } else {
+            Err(Error::Internal(format!(
+                "数据库地址无效：{}（应以 postgres:// 或 sqlite:// 开头）",
+                redact_url(url)
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
+            Db::Pg(_) => &PG_MIGRATIONS,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Pg(p) => PG_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Migrations embedded in this binary that the database has not applied.
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let mut h = self.read().await?;
+        let applied: Vec<i64> = with_conn!(&mut h.conn(), c => {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&mut **c)
+                .await
+        })
+        .unwrap_or_default();
+        Ok(self
+            .migrator()
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .count())
+    }
+
+    /// A write transaction. SQLite: `BEGIN IMMEDIATE` on the single writer, so the
+    /// write lock is taken up front and another process waits on busy_timeout.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<Handle> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => Handle::Sqlite(read.acquire().await?),
+            Db::Pg(p) => Handle::Pg(p.acquire().await?),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        let mut h = self.read().await?;
+        with_conn!(&mut h.conn(), c => sqlx::query("SELECT 1").execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// (size, idle) of the main pool, for /metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self {
+            Db::Sqlite { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
+            Db::Pg(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// SQLite online backup: `VACUUM INTO` writes a consistent, compacted copy while
+/// readers and the writer carry on.
+pub async fn sqlite_snapshot(db: &Db, file: &Path) -> Result<()> {
+    let Db::Sqlite { write, .. } = db else {
+        return Err(Error::Internal("仅 SQLite 支持内置快照备份".into()));
+    };
+    let target = file.to_string_lossy().to_string();
+    sqlx::query("VACUUM INTO $1")
+        .bind(&target)
+        .execute(write)
+        .await?;
+    Ok(())
+}
+
+/// Replace the database file with a backup after checking the backup opens, is a gongkai
+/// database and passes SQLite's integrity check. The old file is kept beside it.
+pub async fn sqlite_restore(backup: &Path, target: &Path) -> Result<()> {
+    let url = format!("sqlite://{}", backup.display());
+    let opts = SqliteConnectOptions::from_str(&url)
+        .map_err(Error::internal)?
+        .read_only(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .map_err(|e| Error::Internal(format!("备份文件无法打开：{e}")))?;
+    let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| Error::Internal(format!("备份文件损坏：{e}")))?;
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(&pool)
+        .await
+        .map_err(|_| Error::Internal("该文件不是 gongkai 的数据库备份".into()))?;
+    pool.close().await;
+    if ok != "ok" {
+        return Err(Error::Internal(format!("备份文件完整性检查未通过：{ok}")));
+    }
+    if versions.is_empty() {
+        return Err(Error::Internal("该文件不是 gongkai 的数据库备份".into()));
+    }
+    if target.exists() {
+        let keep = target.with_extension(format!("db.before-restore-{}", crate::clock::now_ms()));
+        std::fs::rename(target, &keep).map_err(Error::internal)?;
+    }
+    for ext in ["db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(target.with_extension(ext));
+    }
+    std::fs::copy(backup, target).map_err(Error::internal)?;
+    Ok(())
+}

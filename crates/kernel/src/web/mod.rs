@@ -1,0 +1,173 @@
+//! HTTP: the router, middleware, the console shell and operations endpoints.
+//! Handlers stay thin: parse, authorise, call a service, render.
+
+pub mod ctx;
+pub mod metrics;
+pub mod middleware;
+pub mod ops;
+pub mod templates;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::Perm;
+use crate::config::Config;
+use crate::db::Db;
+
+pub use ctx::{Auth, ClientIp, CsrfForm, WebError, WebResult};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<Config>,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Db, cfg: Config) -> AppState {
+        AppState {
+            db,
+            cfg: Arc::new(cfg),
+            templates: Arc::new(templates::environment()),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+}
+
+/// A console route: method, path and the permission that guards it. The router is built
+/// from this table and the role × route test walks the same table.
+pub struct ConsoleRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub perm: Perm,
+}
+
+macro_rules! console_routes {
+    ($( $method:ident $path:literal $perm:ident => $handler:path ;)*) => {
+        pub const CONSOLE_ROUTES: &[ConsoleRoute] = &[
+            $( ConsoleRoute { method: stringify!($method), path: $path, perm: Perm::$perm }, )*
+        ];
+        fn console_router() -> Router<AppState> {
+            let mut r = Router::new();
+            $(
+                r = r.route($path, $method($handler).route_layer(axum::middleware::from_fn_with_state(Perm::$perm, middleware::require)));
+            )*
+            r
+        }
+    };
+}
+
+console_routes! {
+    get  "/console" Console => crate::auth::web::home;
+    get  "/console/password" Console => crate::auth::web::password_form;
+    post "/console/password" Console => crate::auth::web::password_change;
+    get  "/console/totp" Console => crate::auth::web::totp_page;
+    post "/console/totp" Console => crate::auth::web::totp_update;
+    get  "/console/orgs" OrgManage => crate::org::web::list;
+    get  "/console/orgs/new" OrgManage => crate::org::web::new_form;
+    post "/console/orgs/new" OrgManage => crate::org::web::create;
+    get  "/console/orgs/{id}" OrgManage => crate::org::web::edit_form;
+    post "/console/orgs/{id}" OrgManage => crate::org::web::update;
+    post "/console/orgs/{id}/delete" OrgManage => crate::org::web::delete;
+    get  "/console/users" UserView => crate::auth::web::users;
+    get  "/console/users/new" UserManage => crate::auth::web::user_new_form;
+    post "/console/users/new" UserManage => crate::auth::web::user_create;
+    get  "/console/users/{id}" UserManage => crate::auth::web::user_edit_form;
+    post "/console/users/{id}" UserManage => crate::auth::web::user_update;
+    post "/console/users/{id}/password" UserManage => crate::auth::web::user_reset_password;
+    post "/console/users/{id}/disable" UserManage => crate::auth::web::user_disable;
+    post "/console/users/{id}/enable" UserManage => crate::auth::web::user_enable;
+    get  "/console/grants/{id}" GrantManage => crate::auth::web::grants_of_user;
+    post "/console/grants/{id}" GrantManage => crate::auth::web::grant_add;
+    post "/console/grants/{id}/revoke" GrantManage => crate::auth::web::grant_revoke;
+    get  "/console/calendar" Console => crate::calendar::web::year;
+    get  "/console/calendar/due" Console => crate::calendar::web::due;
+    post "/console/calendar/day" SettingsManage => crate::calendar::web::set_day;
+    post "/console/calendar/import" SettingsManage => crate::calendar::web::import;
+    post "/console/calendar/hours" SettingsManage => crate::calendar::web::set_hours;
+    get  "/console/audit" AuditRead => crate::audit::web::list;
+    get  "/console/audit.csv" AuditRead => crate::audit::web::csv;
+    get  "/console/audit/verify" AuditRead => crate::audit::web::verify;
+    get  "/console/jobs" JobView => crate::jobs::web::list;
+    post "/console/jobs/{id}/retry" JobView => crate::jobs::web::retry;
+}
+
+/// The whole application router with its middleware stack.
+pub fn app(state: AppState) -> Router {
+    let cfg = state.cfg.clone();
+    let mut csrf = tower_http::csrf::CsrfLayer::new();
+    for o in &cfg.security.trusted_origins {
+        if let Ok(c) = csrf.clone().add_trusted_origin(o) {
+            csrf = c;
+        }
+    }
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
+        .route("/login", get(crate::auth::web::login_form).post(crate::auth::web::login))
+        .route("/login/totp", get(crate::auth::web::totp_login_form).post(crate::auth::web::totp_login))
+        .route("/logout", post(crate::auth::web::logout))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{*path}", get(ops::static_file))
+        .merge(console_router())
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::load_principal))
+        .layer(csrf)
+        .layer(RequestBodyLimitLayer::new(cfg.limits.request_body_bytes as usize))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.limits.request_timeout_secs)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::status_pages))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .with_state(state)
+}
+
+/// Bind the listener. `[::]` is opened dual-stack (IPv6 and IPv4-mapped) explicitly,
+/// whatever the system default.
+pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
+    let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        sock.set_only_v6(false)?;
+    }
+    sock.set_reuse_address(true)?;
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    tokio::net::TcpListener::from_std(sock.into())
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
