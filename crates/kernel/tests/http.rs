@@ -660,3 +660,44 @@ async fn audit_viewer_filters_and_exports() {
         assert!(page.contains("auth.login"));
     }
 }
+
+#[tokio::test]
+async fn totp_second_factor_end_to_end() {
+    use gongkai_kernel::auth::totp;
+    for t in testkit::backends().await {
+        let s = TestServer::start(&t).await;
+        testkit::user_with_role(&t.db, "editor1", Some(Role::Editor)).await;
+        let (c, csrf) = login(&s, "editor1", TEST_PASSWORD).await;
+        let page = c.get(s.url("/console/totp")).send().await.unwrap().text().await.unwrap();
+        let i = page.find("name=\"secret\" value=\"").unwrap() + 21;
+        let secret = page[i..i + 32].to_string();
+        let now = || gongkai_kernel::clock::now_ms() / 1000;
+        let code_now = |secret: &str| totp::code_at(&totp::base32_decode(secret).unwrap(), (now() / 30) as u64);
+        // A wrong code does not enable it.
+        let r = c.post(s.url("/console/totp")).form(&[("_csrf", csrf.as_str()), ("action", "enable"), ("secret", secret.as_str()), ("code", "000000")]).send().await.unwrap();
+        let wrong = r.status();
+        if code_now(&secret) != "000000" {
+            assert_eq!(wrong, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let code = code_now(&secret);
+        let r = c.post(s.url("/console/totp")).form(&[("_csrf", csrf.as_str()), ("action", "enable"), ("secret", secret.as_str()), ("code", code.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(c.get(s.url("/console/totp")).send().await.unwrap().text().await.unwrap().contains("已开启"));
+
+        // Log in again: the password alone leads to the second step, not the console.
+        let u = client();
+        let r = u.post(s.url("/login")).form(&[("username", "editor1"), ("password", TEST_PASSWORD), ("next", "/console/calendar")]).send().await.unwrap();
+        let first_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/login/totp"));
+        assert_eq!(u.get(s.url("/console")).send().await.unwrap().status(), StatusCode::SEE_OTHER, "half-signed-in session has no console");
+        let r = u.post(s.url("/login/totp")).form(&[("code", "12345x"), ("next", "/console/calendar")]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("动态验证码不正确"));
+        let code = code_now(&secret);
+        let r = u.post(s.url("/login/totp")).form(&[("code", code.as_str()), ("next", "/console/calendar")]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/console/calendar");
+        assert_ne!(r.headers()["set-cookie"].to_str().unwrap(), first_cookie, "session id rotated after the second factor");
+        assert_eq!(u.get(s.url("/console")).send().await.unwrap().status(), StatusCode::OK);
+    }
+}
