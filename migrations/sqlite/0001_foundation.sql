@@ -44,7 +44,7 @@ CREATE TABLE grants (
     user_id INTEGER NOT NULL REFERENCES users(id),
     role TEXT NOT NULL,
     org_id INTEGER REFERENCES orgs(id),   -- NULL: whole district
-    site_id INTEGER,                      -- NULL: every site (sites arrive with the CMS slice)
+    site_id INTEGER,                      -- NULL: every site; checked against sites by the service
     granted_by INTEGER REFERENCES users(id),
     granted_at INTEGER NOT NULL
 );
@@ -149,5 +149,31 @@ CREATE TABLE schedules (
     enabled BOOLEAN NOT NULL DEFAULT TRUE,
     next_run_at INTEGER NOT NULL,
     last_run_at INTEGER,
+    updated_at INTEGER NOT NULL
+);
+
+-- The district's website registry (网站). The site-group slice builds columns and items
+-- on it; grants can be scoped to a site. External sites are listed for inspection only.
+CREATE TABLE sites (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,            -- short name used in /s/{code}/ and in the console
+    name TEXT NOT NULL,
+    site_code TEXT NOT NULL DEFAULT '',   -- 政府网站标识码: 6-digit division code + 4-digit serial
+    hosts TEXT NOT NULL DEFAULT '',       -- host names, one per line
+    kind TEXT NOT NULL,                   -- portal | department | special
+    org_id INTEGER REFERENCES orgs(id),   -- 主办单位
+    icp TEXT NOT NULL DEFAULT '',
+    psb TEXT NOT NULL DEFAULT '',         -- 公安机关备案号
+    phone TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    theme TEXT NOT NULL DEFAULT 'default',
+    external BOOLEAN NOT NULL DEFAULT FALSE,
+    status TEXT NOT NULL DEFAULT 'open',  -- open | closed
+    opened_on TEXT,
+    closed_on TEXT,
+    close_reason TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );

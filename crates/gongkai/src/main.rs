@@ -161,10 +161,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&cfg);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("无法启动运行时：{e}");
@@ -182,11 +179,8 @@ fn main() -> ExitCode {
 
 fn init_logging(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("GONGKAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("GONGKAI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cfg.log_format == "json" {
         b.json().init();
     } else {
@@ -200,9 +194,7 @@ fn read_password(given: Option<String>) -> Result<String, String> {
     }
     eprint!("密码：");
     let mut s = String::new();
-    std::io::stdin()
-        .read_line(&mut s)
-        .map_err(|e| format!("无法读取密码：{e}"))?;
+    std::io::stdin().read_line(&mut s).map_err(|e| format!("无法读取密码：{e}"))?;
     Ok(s.trim_end_matches(['\r', '\n']).to_string())
 }
 
@@ -213,10 +205,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
         Cmd::Demo => ops::serve(cfg, true).await,
         Cmd::Migrate => {
             let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
-            println!(
-                "数据库已是最新结构（{}）。",
-                gongkai_kernel::db::redact_url(&cfg.database_url())
-            );
+            println!("数据库已是最新结构（{}）。", gongkai_kernel::db::redact_url(&cfg.database_url()));
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -257,9 +246,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
 }
 
 async fn calendar_cmd(db: &Db, c: CalendarCmd) -> Result<ExitCode, String> {
-    let date = |s: &str, what: &str| {
-        parse_date(s).ok_or_else(|| format!("{what} 日期无效：{s}（格式 YYYY-MM-DD）"))
-    };
+    let date = |s: &str, what: &str| parse_date(s).ok_or_else(|| format!("{what} 日期无效：{s}（格式 YYYY-MM-DD）"));
     match c {
         CalendarCmd::Days { from, to } => {
             let (from, to) = (date(&from, "--from")?, date(&to, "--to")?);
@@ -282,11 +269,7 @@ async fn calendar_cmd(db: &Db, c: CalendarCmd) -> Result<ExitCode, String> {
             print!("{out}");
             Ok(ExitCode::SUCCESS)
         }
-        CalendarCmd::Add {
-            from,
-            working_days,
-            explain,
-        } => {
+        CalendarCmd::Add { from, working_days, explain } => {
             let from = date(&from, "--from")?;
             if working_days > 3660 {
                 return Err("--working-days 过大".into());
@@ -300,11 +283,9 @@ async fn calendar_cmd(db: &Db, c: CalendarCmd) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         CalendarCmd::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
-            let (year, n) = calendar::import_notice(db, &Actor::cli(), &text, "cli")
-                .await
-                .map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
+            let (year, n) =
+                calendar::import_notice(db, &Actor::cli(), &text, "cli").await.map_err(|e| e.to_string())?;
             println!("已导入 {year} 年放假通知：{n} 天。");
             Ok(ExitCode::SUCCESS)
         }
@@ -315,14 +296,7 @@ async fn user_cmd(db: &Db, u: UserCmd) -> Result<ExitCode, String> {
     let actor = Actor::cli();
     let e = |e: gongkai_kernel::Error| e.to_string();
     match u {
-        UserCmd::Add {
-            username,
-            name,
-            org,
-            role,
-            password,
-            no_force_change,
-        } => {
+        UserCmd::Add { username, name, org, role, password, no_force_change } => {
             let roles: Vec<Role> = role
                 .iter()
                 .map(|r| Role::parse(r).ok_or_else(|| format!("未知角色：{r}")))
@@ -335,26 +309,16 @@ async fn user_cmd(db: &Db, u: UserCmd) -> Result<ExitCode, String> {
                 password,
                 version: String::new(),
             };
-            let user = auth::create_user(db, None, &actor, &input, !no_force_change)
-                .await
-                .map_err(e)?;
+            let user = auth::create_user(db, None, &actor, &input, !no_force_change).await.map_err(e)?;
             for r in roles {
-                auth::grant(db, None, &actor, user.id, r, None, None)
-                    .await
-                    .map_err(e)?;
+                auth::grant(db, None, &actor, user.id, r, None, None).await.map_err(e)?;
             }
             println!("已创建用户 {}（编号 {}）。", user.username, user.id);
             Ok(ExitCode::SUCCESS)
         }
-        UserCmd::Passwd {
-            username,
-            password,
-            temporary,
-        } => {
+        UserCmd::Passwd { username, password, temporary } => {
             let password = read_password(password)?;
-            auth::set_password_as(db, &actor, &username, &password, temporary)
-                .await
-                .map_err(e)?;
+            auth::set_password_as(db, &actor, &username, &password, temporary).await.map_err(e)?;
             println!("已设置 {username} 的密码。");
             Ok(ExitCode::SUCCESS)
         }
@@ -362,9 +326,7 @@ async fn user_cmd(db: &Db, u: UserCmd) -> Result<ExitCode, String> {
         UserCmd::Enable { username } => set_disabled(db, &actor, &username, false).await,
         UserCmd::List => {
             let mut h = db.read().await.map_err(e)?;
-            let rows = gongkai_kernel::auth::store::list_users(&mut h.conn(), None, "", 100_000)
-                .await
-                .map_err(e)?;
+            let rows = gongkai_kernel::auth::store::list_users(&mut h.conn(), None, "", 100_000).await.map_err(e)?;
             for r in rows {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -380,22 +342,13 @@ async fn user_cmd(db: &Db, u: UserCmd) -> Result<ExitCode, String> {
     }
 }
 
-async fn set_disabled(
-    db: &Db,
-    actor: &Actor,
-    username: &str,
-    disabled: bool,
-) -> Result<ExitCode, String> {
+async fn set_disabled(db: &Db, actor: &Actor, username: &str, disabled: bool) -> Result<ExitCode, String> {
     let user = {
         let mut h = db.read().await.map_err(|e| e.to_string())?;
-        gongkai_kernel::auth::store::user_by_username(&mut h.conn(), username)
-            .await
-            .map_err(|e| e.to_string())?
+        gongkai_kernel::auth::store::user_by_username(&mut h.conn(), username).await.map_err(|e| e.to_string())?
     }
     .ok_or_else(|| format!("用户 {username} 不存在"))?;
-    auth::set_disabled_as(db, actor, user.id, disabled)
-        .await
-        .map_err(|e| e.to_string())?;
+    auth::set_disabled_as(db, actor, user.id, disabled).await.map_err(|e| e.to_string())?;
     println!("已{} {username}。", if disabled { "停用" } else { "启用" });
     Ok(ExitCode::SUCCESS)
 }

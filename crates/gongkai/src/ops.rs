@@ -12,9 +12,7 @@ const PID_FILE: &str = "serve.pid";
 
 pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     let addr = cfg.listen_addr()?;
-    let db = gongkai_kernel::open(&cfg)
-        .await
-        .map_err(|e| e.to_string())?;
+    let db = gongkai_kernel::open(&cfg).await.map_err(|e| e.to_string())?;
     if with_demo {
         let info = demo::seed(&db).await.map_err(|e| e.to_string())?;
         if info.created {
@@ -36,10 +34,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         let _ = std::fs::write(cfg.data_dir.join(PID_FILE), std::process::id().to_string());
     }
     let port = local.port();
-    println!(
-        "gongkai 已启动：http://localhost:{port}/ （监听 {local}，数据库 {}）",
-        redact_url(&cfg.database_url())
-    );
+    println!("gongkai 已启动：http://localhost:{port}/ （监听 {local}，数据库 {}）", redact_url(&cfg.database_url()));
     if with_demo {
         println!("管理后台：http://localhost:{port}/console");
         println!("演示账号（密码均为 {}）：", demo::DEMO_PASSWORD);
@@ -51,19 +46,12 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     let runner = if cfg.jobs.enabled {
         let mut reg = jobs::runner::Registry::default();
         jobs::runner::builtin(&mut reg);
-        Some(tokio::spawn(jobs::runner::run(
-            db.clone(),
-            Arc::new(reg),
-            cfg.jobs.clone(),
-            stop_rx,
-        )))
+        Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(reg), cfg.jobs.clone(), stop_rx)))
     } else {
         None
     };
     let state = web::AppState::new(db.clone(), cfg.clone());
-    web::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     if let Some(r) = runner {
@@ -93,11 +81,7 @@ async fn shutdown_signal() {
 }
 
 fn server_running(cfg: &Config) -> Option<u32> {
-    let pid: u32 = std::fs::read_to_string(cfg.data_dir.join(PID_FILE))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let pid: u32 = std::fs::read_to_string(cfg.data_dir.join(PID_FILE)).ok()?.trim().parse().ok()?;
     Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
 }
 
@@ -107,22 +91,11 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<ExitCode, String> {
     }
     let url = cfg.database_url();
     if url.starts_with("postgres") {
-        return pg_tool(
-            "pg_dump",
-            &[
-                "--format=custom",
-                "--no-owner",
-                "--file",
-                &file.to_string_lossy(),
-                &url,
-            ],
-        );
+        return pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &file.to_string_lossy(), &url]);
     }
     let db = gongkai_kernel::open(cfg).await.map_err(|e| e.to_string())?;
     // VACUUM INTO writes a consistent snapshot while the server keeps running.
-    gongkai_kernel::db::sqlite_snapshot(&db, file)
-        .await
-        .map_err(|e| e.to_string())?;
+    gongkai_kernel::db::sqlite_snapshot(&db, file).await.map_err(|e| e.to_string())?;
     db.close().await;
     println!("已备份到 {}", file.display());
     Ok(ExitCode::SUCCESS)
@@ -136,24 +109,13 @@ pub async fn restore(cfg: &Config, file: &Path) -> Result<ExitCode, String> {
     if url.starts_with("postgres") {
         return pg_tool(
             "pg_restore",
-            &[
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--dbname",
-                &url,
-                &file.to_string_lossy(),
-            ],
+            &["--clean", "--if-exists", "--no-owner", "--dbname", &url, &file.to_string_lossy()],
         );
     }
     if let Some(pid) = server_running(cfg) {
-        return Err(format!(
-            "gongkai 正在运行（进程 {pid}），请先停止服务再恢复"
-        ));
+        return Err(format!("gongkai 正在运行（进程 {pid}），请先停止服务再恢复"));
     }
-    gongkai_kernel::db::sqlite_restore(file, &cfg.data_dir.join("gongkai.db"))
-        .await
-        .map_err(|e| e.to_string())?;
+    gongkai_kernel::db::sqlite_restore(file, &cfg.data_dir.join("gongkai.db")).await.map_err(|e| e.to_string())?;
     println!("已从 {} 恢复。", file.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -14,8 +14,7 @@ pub const SHANGHAI: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 const DATE_FMT: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 const DATETIME_FMT: &[BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-const MINUTE_FMT: &[BorrowedFormatItem<'static>] =
-    format_description!("[year]-[month]-[day] [hour]:[minute]");
+const MINUTE_FMT: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]");
 
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -46,9 +45,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 
 pub fn parse_local_minute(s: &str) -> Option<PrimitiveDateTime> {
     let s = s.trim().replace('T', " ");
-    PrimitiveDateTime::parse(&s, MINUTE_FMT)
-        .or_else(|_| PrimitiveDateTime::parse(&s, DATETIME_FMT))
-        .ok()
+    PrimitiveDateTime::parse(&s, MINUTE_FMT).or_else(|_| PrimitiveDateTime::parse(&s, DATETIME_FMT)).ok()
 }
 
 pub fn fmt_local(dt: PrimitiveDateTime) -> String {

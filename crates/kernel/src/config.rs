@@ -80,20 +80,13 @@ impl Default for Security {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            request_body_bytes: 20 * 1024 * 1024,
-            request_timeout_secs: 30,
-        }
+        Limits { request_body_bytes: 20 * 1024 * 1024, request_timeout_secs: 30 }
     }
 }
 
 impl Default for Jobs {
     fn default() -> Self {
-        Jobs {
-            enabled: true,
-            poll_ms: 1000,
-            lease_secs: 300,
-        }
+        Jobs { enabled: true, poll_ms: 1000, lease_secs: 300 }
     }
 }
 
@@ -113,9 +106,7 @@ impl Config {
     pub fn load(o: &Overrides) -> Result<Config, String> {
         let mut cfg = match &o.config_file {
             Some(p) => Self::from_file(p)?,
-            None if Path::new("gongkai.toml").exists() => {
-                Self::from_file(Path::new("gongkai.toml"))?
-            }
+            None if Path::new("gongkai.toml").exists() => Self::from_file(Path::new("gongkai.toml"))?,
             None => Config::default(),
         };
         if let Some(v) = &o.listen {
@@ -135,8 +126,7 @@ impl Config {
     }
 
     pub fn from_file(p: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| format!("无法读取配置文件 {}：{e}", p.display()))?;
+        let text = std::fs::read_to_string(p).map_err(|e| format!("无法读取配置文件 {}：{e}", p.display()))?;
         Self::from_toml(&text).map_err(|e| format!("配置文件 {} 有误：{e}", p.display()))
     }
 
@@ -148,17 +138,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.listen_addr()?;
         if !["text", "json"].contains(&self.log_format.as_str()) {
-            return Err(format!(
-                "log_format 的值无效：{}（应为 text 或 json）",
-                self.log_format
-            ));
+            return Err(format!("log_format 的值无效：{}（应为 text 或 json）", self.log_format));
         }
         let url = self.database_url.trim();
-        if !url.is_empty()
-            && !["postgres://", "postgresql://", "sqlite:"]
-                .iter()
-                .any(|p| url.starts_with(p))
-        {
+        if !url.is_empty() && !["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p)) {
             return Err(format!(
                 "database_url 的值无效：{}（应以 postgres:// 或 sqlite:// 开头）",
                 crate::db::redact_url(url)
@@ -169,15 +152,11 @@ impl Config {
             return Err("security.lockout_threshold 应在 1 到 100 之间".into());
         }
         if s.session_idle_minutes == 0 || s.session_max_hours == 0 {
-            return Err(
-                "security.session_idle_minutes 与 security.session_max_hours 必须大于 0".into(),
-            );
+            return Err("security.session_idle_minutes 与 security.session_max_hours 必须大于 0".into());
         }
         for o in &s.trusted_origins {
             if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
-                return Err(format!(
-                    "security.trusted_origins 中的来源无效：{o}（形如 https://example.gov.cn）"
-                ));
+                return Err(format!("security.trusted_origins 中的来源无效：{o}（形如 https://example.gov.cn）"));
             }
         }
         if self.limits.request_body_bytes < 1024 {
@@ -193,12 +172,9 @@ impl Config {
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
-        self.listen.parse::<SocketAddr>().map_err(|_| {
-            format!(
-                "listen 的值无效：{}（形如 [::]:8080 或 127.0.0.1:8080）",
-                self.listen
-            )
-        })
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|_| format!("listen 的值无效：{}（形如 [::]:8080 或 127.0.0.1:8080）", self.listen))
     }
 
     pub fn database_url(&self) -> String {
@@ -222,38 +198,23 @@ mod tests {
         let e = Config::from_toml("listne = \"x\"").unwrap_err();
         assert!(e.contains("listne"), "{e}");
         let e = Config::from_toml("[security]\nlockout_minutes = \"ten\"").unwrap_err();
-        assert!(
-            e.contains("lockout_minutes") || e.contains("invalid type"),
-            "{e}"
-        );
+        assert!(e.contains("lockout_minutes") || e.contains("invalid type"), "{e}");
     }
 
     #[test]
     fn bad_values_rejected() {
-        let c = Config {
-            listen: "localhost".into(),
-            ..Config::default()
-        };
+        let c = Config { listen: "localhost".into(), ..Config::default() };
         assert!(c.validate().unwrap_err().contains("listen"));
-        let c = Config {
-            database_url: "mysql://x".into(),
-            ..Config::default()
-        };
+        let c = Config { database_url: "mysql://x".into(), ..Config::default() };
         assert!(c.validate().unwrap_err().contains("database_url"));
-        let c = Config {
-            log_format: "xml".into(),
-            ..Config::default()
-        };
+        let c = Config { log_format: "xml".into(), ..Config::default() };
         assert!(c.validate().unwrap_err().contains("log_format"));
         assert!(Config::default().validate().is_ok());
     }
 
     #[test]
     fn secrets_redacted() {
-        let c = Config {
-            database_url: "postgres://gk:s3cret@db.example:5432/gongkai".into(),
-            ..Config::default()
-        };
+        let c = Config { database_url: "postgres://gk:s3cret@db.example:5432/gongkai".into(), ..Config::default() };
         let t = c.redacted_toml();
         assert!(!t.contains("s3cret"), "{t}");
         assert!(t.contains("gk:***@db.example"), "{t}");

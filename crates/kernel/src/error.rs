@@ -18,18 +18,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
+        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
     /// Ok(()) when empty, so validators can end with `errs.into_result()?`.
     pub fn into_result(self) -> Result<(), Error> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(Error::Invalid(self)) }
     }
     pub fn as_map(&self) -> std::collections::BTreeMap<String, String> {
         self.0.iter().cloned().collect()

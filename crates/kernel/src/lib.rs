@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod org;
 pub mod outbox;
+pub mod site;
 pub mod testkit;
 pub mod web;
 

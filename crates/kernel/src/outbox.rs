@@ -7,19 +7,12 @@ use crate::with_conn;
 
 /// Record that `entity_id` of `topic` changed. On PostgreSQL the writer's transaction id
 /// is stored too, so tailers can read only up to a snapshot-safe point.
-pub async fn emit(
-    c: &mut Conn<'_>,
-    topic: &str,
-    entity_id: impl ToString,
-    payload: serde_json::Value,
-) -> Result<i64> {
+pub async fn emit(c: &mut Conn<'_>, topic: &str, entity_id: impl ToString, payload: serde_json::Value) -> Result<i64> {
     let sql = match c.backend() {
         Backend::Postgres => {
             "INSERT INTO outbox (at, topic, entity_id, payload, xid) VALUES ($1, $2, $3, $4, pg_current_xact_id()::text::bigint) RETURNING id"
         }
-        Backend::Sqlite => {
-            "INSERT INTO outbox (at, topic, entity_id, payload) VALUES ($1, $2, $3, $4) RETURNING id"
-        }
+        Backend::Sqlite => "INSERT INTO outbox (at, topic, entity_id, payload) VALUES ($1, $2, $3, $4) RETURNING id",
     };
     let now = crate::clock::now_ms();
     let entity_id = entity_id.to_string();

@@ -42,9 +42,7 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside any runtime guarantee: use a short-lived one on a thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
@@ -82,19 +80,12 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", dir.join("gongkai.db").display());
     let db = Db::connect(&url).await.expect("open sqlite");
     prepare(&db).await.expect("prepare sqlite");
-    TestDb {
-        db,
-        url,
-        dir,
-        pg: None,
-    }
+    TestDb { db, url, dir, pg: None }
 }
 
 /// A database cloned from the per-schema template; None when PostgreSQL is not configured.
 pub async fn postgres() -> Option<TestDb> {
-    let admin = std::env::var(ENV_PG)
-        .ok()
-        .filter(|s| !s.trim().is_empty())?;
+    let admin = std::env::var(ENV_PG).ok().filter(|s| !s.trim().is_empty())?;
     let mut hash = 0u64;
     for m in crate::db::PG_MIGRATIONS.iter() {
         for b in m.checksum.iter() {
@@ -102,13 +93,8 @@ pub async fn postgres() -> Option<TestDb> {
         }
     }
     let tpl = format!("gongkai_tpl_{:016x}", hash);
-    let mut c = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to GONGKAI_TEST_DATABASE_URL");
-    sqlx::query("SELECT pg_advisory_lock(727274)")
-        .execute(&mut c)
-        .await
-        .expect("lock");
+    let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect to GONGKAI_TEST_DATABASE_URL");
+    sqlx::query("SELECT pg_advisory_lock(727274)").execute(&mut c).await.expect("lock");
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&tpl)
         .fetch_optional(&mut c)
@@ -124,18 +110,13 @@ pub async fn postgres() -> Option<TestDb> {
         prepare(&db).await.expect("migrate template");
         db.close().await;
     }
-    sqlx::query("SELECT pg_advisory_unlock(727274)")
-        .execute(&mut c)
-        .await
-        .expect("unlock");
+    sqlx::query("SELECT pg_advisory_unlock(727274)").execute(&mut c).await.expect("unlock");
     let name = format!("gongkai_t_{}", crate::random_token::<8>());
     let mut tries = 0;
     loop {
-        match sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\""
-        )))
-        .execute(&mut c)
-        .await
+        match sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tpl}\"")))
+            .execute(&mut c)
+            .await
         {
             Ok(_) => break,
             Err(e) if tries < 20 => {
@@ -149,12 +130,7 @@ pub async fn postgres() -> Option<TestDb> {
     let _ = c.close().await;
     let url = with_database(&admin, &name);
     let db = Db::connect(&url).await.expect("connect test database");
-    Some(TestDb {
-        db,
-        url,
-        dir: temp_dir(),
-        pg: Some((admin, name)),
-    })
+    Some(TestDb { db, url, dir: temp_dir(), pg: Some((admin, name)) })
 }
 
 /// Replace the database name of a postgres:// URL.
@@ -202,11 +178,7 @@ impl TestServer {
             })
             .await;
         });
-        TestServer {
-            base: format!("http://{addr}"),
-            state,
-            shutdown: Some(tx),
-        }
+        TestServer { base: format!("http://{addr}"), state, shutdown: Some(tx) }
     }
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -232,13 +204,9 @@ pub async fn user_with_role(db: &Db, username: &str, role: Option<crate::auth::R
         password: TEST_PASSWORD.into(),
         ..Default::default()
     };
-    let u = crate::auth::service::create_user(db, None, &actor, &input, false)
-        .await
-        .expect("create user");
+    let u = crate::auth::service::create_user(db, None, &actor, &input, false).await.expect("create user");
     if let Some(r) = role {
-        crate::auth::service::grant(db, None, &actor, u.id, r, None, None)
-            .await
-            .expect("grant");
+        crate::auth::service::grant(db, None, &actor, u.id, r, None, None).await.expect("grant");
     }
     u.id
 }

@@ -52,11 +52,7 @@ fn official_entries() -> BTreeMap<Date, Entry> {
     let mut out = BTreeMap::new();
     for (file_year, json) in FILES {
         let v: Value = serde_json::from_str(json).unwrap();
-        assert_eq!(
-            v["year"].as_i64(),
-            Some(i64::from(file_year)),
-            "{file_year}.json year field"
-        );
+        assert_eq!(v["year"].as_i64(), Some(i64::from(file_year)), "{file_year}.json year field");
         for e in v["days"].as_array().unwrap() {
             let date = ymd(e["date"].as_str().unwrap());
             let entry = Entry {
@@ -91,17 +87,9 @@ fn every_day_2018_to_2026_matches_official_data() {
     while d <= date!(2026 - 12 - 31) {
         let want = expected_kind(&entries, d);
         assert_eq!(cal.kind(d), want, "{d} ({})", d.weekday());
-        assert_eq!(
-            cal.is_working_day(d),
-            matches!(want, DayKind::Workday | DayKind::AdjustedWorkday),
-            "{d}"
-        );
+        assert_eq!(cal.is_working_day(d), matches!(want, DayKind::Workday | DayKind::AdjustedWorkday), "{d}");
         match entries.get(&d) {
-            Some(e) => assert_eq!(
-                cal.special(d).map(|s| s.name.as_str()),
-                Some(e.name.as_str()),
-                "{d}"
-            ),
+            Some(e) => assert_eq!(cal.special(d).map(|s| s.name.as_str()), Some(e.name.as_str()), "{d}"),
             None => assert!(cal.special(d).is_none(), "{d}"),
         }
         checked += 1;
@@ -135,10 +123,7 @@ fn counts_per_notice_file() {
             mine.iter().filter(|e| !e.is_off).count(),
             mine.iter().filter(|e| !e.is_off && weekend(e.date)).count(),
         );
-        println!(
-            "notice {year}: off {} / working {} / make-up weekend {}",
-            got.0, got.1, got.2
-        );
+        println!("notice {year}: off {} / working {} / make-up weekend {}", got.0, got.1, got.2);
         assert_eq!(got, (off, working, makeup), "notice year {year}");
     }
 }
@@ -176,11 +161,7 @@ fn counts_per_calendar_year_from_calendar() {
             d = d.next_day().unwrap();
         }
         println!("calendar {year}: holiday {h} / adjusted {a} / working days {working}");
-        assert_eq!(
-            (h, a, working),
-            (holidays, adjusted, working_days),
-            "calendar year {year}"
-        );
+        assert_eq!((h, a, working), (holidays, adjusted, working_days), "calendar year {year}");
     }
 }
 
@@ -199,25 +180,16 @@ fn spring_festival_2020_extension() {
     for (d, want) in table {
         assert_eq!(cal.kind(d), want, "{d}");
     }
-    assert_eq!(
-        cal.add_working_days(date!(2020 - 01 - 20), 20),
-        date!(2020 - 02 - 25)
-    );
+    assert_eq!(cal.add_working_days(date!(2020 - 01 - 20), 20), date!(2020 - 02 - 25));
 }
 
 #[test]
 fn years_loaded_and_unpublished_2027() {
     let cal = calendar();
-    assert_eq!(
-        cal.years_loaded().iter().copied().collect::<Vec<_>>(),
-        (2017..=2026).collect::<Vec<_>>()
-    );
+    assert_eq!(cal.years_loaded().iter().copied().collect::<Vec<_>>(), (2017..=2026).collect::<Vec<_>>());
     // 2027 has no notice yet: only the weekday rule applies, and the UI is warned.
     assert_eq!(cal.kind(date!(2027 - 01 - 01)), DayKind::Workday);
     let e = cal.explain_add_working_days(date!(2026 - 12 - 30), 3);
     assert_eq!(e.years_missing, vec![2027]);
-    assert!(
-        e.to_zh()
-            .contains("注意：2027年放假安排尚未录入，仅按周末计算。")
-    );
+    assert!(e.to_zh().contains("注意：2027年放假安排尚未录入，仅按周末计算。"));
 }

@@ -7,18 +7,11 @@ use gongkai_kernel::web::CONSOLE_ROUTES;
 use reqwest::{Client, StatusCode, redirect::Policy};
 
 fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
 fn csrf_of(html: &str) -> String {
-    let i = html
-        .find("name=\"_csrf\" value=\"")
-        .expect("page has a CSRF field")
-        + 20;
+    let i = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + 20;
     html[i..i + 32].to_string()
 }
 
@@ -27,54 +20,25 @@ async fn login(s: &TestServer, username: &str, password: &str) -> (Client, Strin
     let c = client();
     let r = c
         .post(s.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("next", "/console"),
-        ])
+        .form(&[("username", username), ("password", password), ("next", "/console")])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username}");
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    let page = c
-        .get(s.url("/console/password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let page = c.get(s.url("/console/password")).send().await.unwrap().text().await.unwrap();
     (c, csrf_of(&page))
 }
 
 /// Which roles the role × route matrix allows, written out independently of the code's
 /// role table so that a change to either is caught.
 fn expected(method: &str, path: &str) -> &'static [&'static str] {
-    const ALL: &[&str] = &[
-        "sysadmin",
-        "secadmin",
-        "auditadmin",
-        "editor",
-        "reviewer",
-        "handler",
-        "agent",
-        "supervisor",
-        "leader",
-    ];
+    const ALL: &[&str] =
+        &["sysadmin", "secadmin", "auditadmin", "editor", "reviewer", "handler", "agent", "supervisor", "leader"];
     match (method, path) {
         ("get", "/console") | (_, "/console/password") | (_, "/console/totp") => ALL,
-        ("get", "/console/calendar") | ("get", "/console/calendar/due") => ALL,
+        ("get", "/console/calendar") | ("get", "/console/calendar/due") | ("get", "/console/sites") => ALL,
         ("post", p) if p.starts_with("/console/calendar/") => &["sysadmin"],
         (_, p) if p.starts_with("/console/orgs") => &["sysadmin"],
         ("get", "/console/users") => &["sysadmin", "secadmin"],
@@ -96,20 +60,17 @@ async fn role_route_matrix() {
             &t.db,
             &actor,
             &gongkai_kernel::org::OrgInput {
-                name: "受试机构".into(),
-                kind: "department".into(),
-                ..Default::default()
+                name: "受试机构".into(), kind: "department".into(), ..Default::default()
             },
         )
         .await
         .unwrap();
         let victim = testkit::user_with_role(&t.db, "victim", Some(Role::Editor)).await;
         let mut tx = t.db.begin().await.unwrap();
-        let job =
-            gongkai_kernel::jobs::enqueue(&mut tx.conn(), "none", &serde_json::json!({}), 0, None)
-                .await
-                .unwrap()
-                .unwrap();
+        let job = gongkai_kernel::jobs::enqueue(&mut tx.conn(), "none", &serde_json::json!({}), 0, None)
+            .await
+            .unwrap()
+            .unwrap();
         tx.commit().await.unwrap();
         let mut users = Vec::new();
         for r in ALL_ROLES {
@@ -128,12 +89,7 @@ async fn role_route_matrix() {
             .unwrap();
             if route.method == "get" {
                 assert_eq!(r.status(), StatusCode::SEE_OTHER, "anonymous GET {path}");
-                assert!(
-                    r.headers()["location"]
-                        .to_str()
-                        .unwrap()
-                        .starts_with("/login")
-                );
+                assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
             } else {
                 assert!(
                     r.status() == StatusCode::SEE_OTHER || r.status() == StatusCode::FORBIDDEN,
@@ -165,11 +121,7 @@ async fn role_route_matrix() {
                 let resp = if route.method == "get" {
                     c.get(s.url(&path)).send().await.unwrap()
                 } else {
-                    c.post(s.url(&path))
-                        .form(&[("_csrf", csrf.as_str()), ("action", "disable")])
-                        .send()
-                        .await
-                        .unwrap()
+                    c.post(s.url(&path)).form(&[("_csrf", csrf.as_str()), ("action", "disable")]).send().await.unwrap()
                 };
                 let allowed = expected(route.method, route.path).contains(&role.as_str());
                 let status = resp.status();
@@ -183,18 +135,9 @@ async fn role_route_matrix() {
                         path,
                         role
                     );
-                    assert!(
-                        status.as_u16() < 500,
-                        "{} {path} for {role:?}: {status}",
-                        route.method
-                    );
+                    assert!(status.as_u16() < 500, "{} {path} for {role:?}: {status}", route.method);
                     if route.method == "get" {
-                        assert_eq!(
-                            status,
-                            StatusCode::OK,
-                            "{} {path} for {role:?}",
-                            route.method
-                        );
+                        assert_eq!(status, StatusCode::OK, "{} {path} for {role:?}", route.method);
                     }
                 } else {
                     assert_eq!(
@@ -207,10 +150,7 @@ async fn role_route_matrix() {
                         role
                     );
                     let body = resp.text().await.unwrap();
-                    assert!(
-                        body.contains("没有访问此页面的权限"),
-                        "Chinese 403 page: {body}"
-                    );
+                    assert!(body.contains("没有访问此页面的权限"), "Chinese 403 page: {body}");
                 }
                 checked += 1;
             }
@@ -225,11 +165,7 @@ async fn csrf_is_enforced_on_state_changes() {
         let s = TestServer::start(&t).await;
         testkit::user_with_role(&t.db, "sys", Some(Role::SysAdmin)).await;
         let (c, csrf) = login(&s, "sys", TEST_PASSWORD).await;
-        let form = [
-            ("_csrf", csrf.as_str()),
-            ("name", "区审计局"),
-            ("kind", "department"),
-        ];
+        let form = [("_csrf", csrf.as_str()), ("name", "区审计局"), ("kind", "department")];
         // Cross-site: the browser says so through Origin / Sec-Fetch-Site.
         let r = c
             .post(s.url("/console/orgs/new"))
@@ -240,13 +176,8 @@ async fn csrf_is_enforced_on_state_changes() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert!(r.text().await.unwrap().contains("请求来源校验未通过"));
-        let r = c
-            .post(s.url("/console/orgs/new"))
-            .header("Sec-Fetch-Site", "cross-site")
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r =
+            c.post(s.url("/console/orgs/new")).header("Sec-Fetch-Site", "cross-site").form(&form).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         // Same origin but no or a wrong token.
         let r = c
@@ -258,11 +189,7 @@ async fn csrf_is_enforced_on_state_changes() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let r = c
             .post(s.url("/console/orgs/new"))
-            .form(&[
-                ("_csrf", "0123456789abcdef0123456789abcdef"),
-                ("name", "x"),
-                ("kind", "department"),
-            ])
+            .form(&[("_csrf", "0123456789abcdef0123456789abcdef"), ("name", "x"), ("kind", "department")])
             .send()
             .await
             .unwrap();
@@ -271,42 +198,21 @@ async fn csrf_is_enforced_on_state_changes() {
             let db = db.db.clone();
             async move {
                 let mut h = db.read().await.unwrap();
-                gongkai_kernel::org::store::count(&mut h.conn())
-                    .await
-                    .unwrap()
+                gongkai_kernel::org::store::count(&mut h.conn()).await.unwrap()
             }
         };
         assert_eq!(n(&t).await, 0, "nothing written by refused requests");
         // The real thing, same origin.
         let origin = s.base.clone();
-        let r = c
-            .post(s.url("/console/orgs/new"))
-            .header("Origin", origin)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(s.url("/console/orgs/new")).header("Origin", origin).form(&form).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(n(&t).await, 1);
         // Log-out is a POST with the token too.
-        let r = c
-            .post(s.url("/logout"))
-            .form(&[("_csrf", "wrong")])
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(s.url("/logout")).form(&[("_csrf", "wrong")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = c
-            .post(s.url("/logout"))
-            .form(&[("_csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(s.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            c.get(s.url("/console")).send().await.unwrap().status(),
-            StatusCode::SEE_OTHER
-        );
+        assert_eq!(c.get(s.url("/console")).send().await.unwrap().status(), StatusCode::SEE_OTHER);
     }
 }
 
@@ -340,36 +246,18 @@ async fn forms_show_field_errors_escape_input_and_keep_it() {
         // Saved with the payload as a name: every page shows it escaped.
         let r = c
             .post(s.url("/console/orgs/new"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("name", xss),
-                ("kind", "department"),
-            ])
+            .form(&[("_csrf", csrf.as_str()), ("name", xss), ("kind", "department")])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let list = c
-            .get(s.url("/console/orgs"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            !list.contains("<script>alert(1)") && !list.contains("<img src=x"),
-            "{list}"
-        );
+        let list = c.get(s.url("/console/orgs")).send().await.unwrap().text().await.unwrap();
+        assert!(!list.contains("<script>alert(1)") && !list.contains("<img src=x"), "{list}");
         // Over-long field.
         let long = "机".repeat(101);
         let r = c
             .post(s.url("/console/orgs/new"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("name", long.as_str()),
-                ("kind", "department"),
-            ])
+            .form(&[("_csrf", csrf.as_str()), ("name", long.as_str()), ("kind", "department")])
             .send()
             .await
             .unwrap();
@@ -378,12 +266,7 @@ async fn forms_show_field_errors_escape_input_and_keep_it() {
         // New user with a weak password: field error, user not created.
         let r = c
             .post(s.url("/console/users/new"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("username", "wu"),
-                ("display_name", "吴"),
-                ("password", "password123"),
-            ])
+            .form(&[("_csrf", csrf.as_str()), ("username", "wu"), ("display_name", "吴"), ("password", "password123")])
             .send()
             .await
             .unwrap();
@@ -419,19 +302,8 @@ async fn created_accounts_must_change_password_first() {
             .unwrap();
         assert_eq!(r.headers()["location"], "/console/password");
         let r = u.get(s.url("/console")).send().await.unwrap();
-        assert_eq!(
-            r.headers()["location"],
-            "/console/password",
-            "everything leads to the password page"
-        );
-        let page = u
-            .get(s.url("/console/password"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        assert_eq!(r.headers()["location"], "/console/password", "everything leads to the password page");
+        let page = u.get(s.url("/console/password")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("须先设置自己的新密码"));
         let tok = csrf_of(&page);
         let r = u
@@ -458,10 +330,7 @@ async fn created_accounts_must_change_password_first() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            u.get(s.url("/console")).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(u.get(s.url("/console")).send().await.unwrap().status(), StatusCode::OK);
     }
 }
 
@@ -483,33 +352,16 @@ async fn lockout_limits_and_error_pages() {
             assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
             assert!(r.text().await.unwrap().contains("用户名或密码错误"));
         }
-        let r = c
-            .post(s.url("/login"))
-            .form(&[("username", "zhao"), ("password", "wrong-one-123")])
-            .send()
-            .await
-            .unwrap();
+        let r =
+            c.post(s.url("/login")).form(&[("username", "zhao"), ("password", "wrong-one-123")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(r.text().await.unwrap().contains("锁定"));
-        let r = c
-            .post(s.url("/login"))
-            .form(&[("username", "zhao"), ("password", TEST_PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked even with the right password"
-        );
+        let r =
+            c.post(s.url("/login")).form(&[("username", "zhao"), ("password", TEST_PASSWORD)]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
         // Body over the limit.
         let big = "x".repeat(10_000);
-        let r = c
-            .post(s.url("/login"))
-            .form(&[("username", big.as_str()), ("password", "p")])
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(s.url("/login")).form(&[("username", big.as_str()), ("password", "p")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert!(r.text().await.unwrap().contains("超过上限"));
         // Unknown page: Chinese 404 page.
@@ -520,11 +372,7 @@ async fn lockout_limits_and_error_pages() {
         testkit::user_with_role(&t.db, "qian", Some(Role::Leader)).await;
         let r = client()
             .post(s.url("/login"))
-            .form(&[
-                ("username", "qian"),
-                ("password", TEST_PASSWORD),
-                ("next", "//evil.example/x"),
-            ])
+            .form(&[("username", "qian"), ("password", TEST_PASSWORD), ("next", "//evil.example/x")])
             .send()
             .await
             .unwrap();
@@ -537,12 +385,7 @@ async fn lockout_limits_and_error_pages() {
             .send()
             .await
             .unwrap();
-        assert!(
-            r.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .contains("; Secure")
-        );
+        assert!(r.headers()["set-cookie"].to_str().unwrap().contains("; Secure"));
     }
 }
 
@@ -554,58 +397,20 @@ async fn operations_endpoints_and_headers() {
         let r = c.get(s.url("/healthz")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let h = r.headers();
-        assert!(
-            h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("frame-ancestors 'none'")
-        );
-        assert!(
-            !h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("unsafe-inline")
-        );
+        assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert!(!h["content-security-policy"].to_str().unwrap().contains("unsafe-inline"));
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
-        assert_eq!(
-            c.get(s.url("/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-            "ready\n"
-        );
+        assert_eq!(c.get(s.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready\n");
         c.get(s.url("/login")).send().await.unwrap();
-        let m = c
-            .get(s.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            m.contains(
-                "gongkai_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"
-            ),
-            "{m}"
-        );
+        let m = c.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(m.contains("gongkai_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"), "{m}");
         assert!(m.contains("gongkai_http_request_duration_seconds_bucket"));
         assert!(m.contains("gongkai_jobs{status=\"dead\"}"));
         assert!(m.contains("gongkai_db_pool_connections{state=\"open\"}"));
         let css = c.get(s.url("/static/console.css")).send().await.unwrap();
         assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
-        assert_eq!(
-            c.get(s.url("/static/../Cargo.toml"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(c.get(s.url("/static/../Cargo.toml")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     }
 }
 
@@ -617,30 +422,15 @@ async fn audit_viewer_filters_and_exports() {
         testkit::user_with_role(&t.db, "sys", Some(Role::SysAdmin)).await;
         let (sys, csrf) = login(&s, "sys", TEST_PASSWORD).await;
         sys.post(s.url("/console/orgs/new"))
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("name", "=HYPERLINK(\"x\")"),
-                ("kind", "department"),
-            ])
+            .form(&[("_csrf", csrf.as_str()), ("name", "=HYPERLINK(\"x\")"), ("kind", "department")])
             .send()
             .await
             .unwrap();
         let (c, _) = login(&s, "aud", TEST_PASSWORD).await;
-        let page = c
-            .get(s.url("/console/audit?action=org."))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = c.get(s.url("/console/audit?action=org.")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("org.create"), "{page}");
         assert!(!page.contains("calendar.import"), "filter applied");
-        let r = c
-            .get(s.url("/console/audit.csv?action=org."))
-            .send()
-            .await
-            .unwrap();
+        let r = c.get(s.url("/console/audit.csv?action=org.")).send().await.unwrap();
         assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
         let csv = r.text().await.unwrap();
         assert!(csv.starts_with("\u{feff}序号,时间,操作人"));
@@ -649,14 +439,7 @@ async fn audit_viewer_filters_and_exports() {
         assert_eq!(verify.status(), StatusCode::OK);
         assert!(verify.text().await.unwrap().contains("哈希链完整"));
         // Log-ins are audited.
-        let page = c
-            .get(s.url("/console/audit?action=auth.login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = c.get(s.url("/console/audit?action=auth.login")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("auth.login"));
     }
 }
@@ -674,30 +457,68 @@ async fn totp_second_factor_end_to_end() {
         let now = || gongkai_kernel::clock::now_ms() / 1000;
         let code_now = |secret: &str| totp::code_at(&totp::base32_decode(secret).unwrap(), (now() / 30) as u64);
         // A wrong code does not enable it.
-        let r = c.post(s.url("/console/totp")).form(&[("_csrf", csrf.as_str()), ("action", "enable"), ("secret", secret.as_str()), ("code", "000000")]).send().await.unwrap();
+        let r = c
+            .post(s.url("/console/totp"))
+            .form(&[("_csrf", csrf.as_str()), ("action", "enable"), ("secret", secret.as_str()), ("code", "000000")])
+            .send()
+            .await
+            .unwrap();
         let wrong = r.status();
         if code_now(&secret) != "000000" {
             assert_eq!(wrong, StatusCode::UNPROCESSABLE_ENTITY);
         }
         let code = code_now(&secret);
-        let r = c.post(s.url("/console/totp")).form(&[("_csrf", csrf.as_str()), ("action", "enable"), ("secret", secret.as_str()), ("code", code.as_str())]).send().await.unwrap();
+        let r = c
+            .post(s.url("/console/totp"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("action", "enable"),
+                ("secret", secret.as_str()),
+                ("code", code.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert!(c.get(s.url("/console/totp")).send().await.unwrap().text().await.unwrap().contains("已开启"));
 
         // Log in again: the password alone leads to the second step, not the console.
         let u = client();
-        let r = u.post(s.url("/login")).form(&[("username", "editor1"), ("password", TEST_PASSWORD), ("next", "/console/calendar")]).send().await.unwrap();
+        let r = u
+            .post(s.url("/login"))
+            .form(&[("username", "editor1"), ("password", TEST_PASSWORD), ("next", "/console/calendar")])
+            .send()
+            .await
+            .unwrap();
         let first_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
         assert!(r.headers()["location"].to_str().unwrap().starts_with("/login/totp"));
-        assert_eq!(u.get(s.url("/console")).send().await.unwrap().status(), StatusCode::SEE_OTHER, "half-signed-in session has no console");
-        let r = u.post(s.url("/login/totp")).form(&[("code", "12345x"), ("next", "/console/calendar")]).send().await.unwrap();
+        assert_eq!(
+            u.get(s.url("/console")).send().await.unwrap().status(),
+            StatusCode::SEE_OTHER,
+            "half-signed-in session has no console"
+        );
+        let r = u
+            .post(s.url("/login/totp"))
+            .form(&[("code", "12345x"), ("next", "/console/calendar")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("动态验证码不正确"));
         let code = code_now(&secret);
-        let r = u.post(s.url("/login/totp")).form(&[("code", code.as_str()), ("next", "/console/calendar")]).send().await.unwrap();
+        let r = u
+            .post(s.url("/login/totp"))
+            .form(&[("code", code.as_str()), ("next", "/console/calendar")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(r.headers()["location"], "/console/calendar");
-        assert_ne!(r.headers()["set-cookie"].to_str().unwrap(), first_cookie, "session id rotated after the second factor");
+        assert_ne!(
+            r.headers()["set-cookie"].to_str().unwrap(),
+            first_cookie,
+            "session id rotated after the second factor"
+        );
         assert_eq!(u.get(s.url("/console")).send().await.unwrap().status(), StatusCode::OK);
     }
 }

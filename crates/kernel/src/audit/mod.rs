@@ -27,22 +27,10 @@ pub struct Actor {
 impl Actor {
     pub fn cli() -> Actor {
         let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-        Actor {
-            user_id: None,
-            name: format!("cli:{who}"),
-            role: "cli".into(),
-            org_id: None,
-            ip: "local".into(),
-        }
+        Actor { user_id: None, name: format!("cli:{who}"), role: "cli".into(), org_id: None, ip: "local".into() }
     }
     pub fn system(job: &str) -> Actor {
-        Actor {
-            user_id: None,
-            name: format!("system:{job}"),
-            role: "system".into(),
-            org_id: None,
-            ip: "local".into(),
-        }
+        Actor { user_id: None, name: format!("system:{job}"), role: "system".into(), org_id: None, ip: "local".into() }
     }
 }
 
@@ -182,8 +170,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
             }
             if e.compute_hash() != e.hash {
                 return Ok(Verdict::Broken {
-                    seq: e.seq,
-                    reason: format!("第 {} 条内容与哈希不符（被修改）", e.seq),
+                    seq: e.seq, reason: format!("第 {} 条内容与哈希不符（被修改）", e.seq)
                 });
             }
             prev_hash = e.hash.clone();
@@ -194,14 +181,8 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
     if rows != head.0 || prev_hash != head.1 {
         return Ok(Verdict::Broken {
             seq: rows + 1,
-            reason: format!(
-                "链尾与记录头不符：日志有 {rows} 条，记录头为第 {} 条（末尾被删除或记录头被改动）",
-                head.0
-            ),
+            reason: format!("链尾与记录头不符：日志有 {rows} 条，记录头为第 {} 条（末尾被删除或记录头被改动）", head.0),
         });
     }
-    Ok(Verdict::Intact {
-        rows,
-        head: prev_hash,
-    })
+    Ok(Verdict::Intact { rows, head: prev_hash })
 }

@@ -36,39 +36,19 @@ pub async fn search(db: &Db, f: &Filter, limit: i64) -> Result<Vec<Entry>> {
         binds.push(v);
     };
     if !f.actor.trim().is_empty() {
-        push(
-            " AND actor_name LIKE $?",
-            BindVal::S(format!("%{}%", f.actor.trim())),
-            &mut sql,
-        );
+        push(" AND actor_name LIKE $?", BindVal::S(format!("%{}%", f.actor.trim())), &mut sql);
     }
     if !f.action.trim().is_empty() {
-        push(
-            " AND action LIKE $?",
-            BindVal::S(format!("{}%", f.action.trim())),
-            &mut sql,
-        );
+        push(" AND action LIKE $?", BindVal::S(format!("{}%", f.action.trim())), &mut sql);
     }
     if !f.target.trim().is_empty() {
-        push(
-            " AND (target_type || ':' || target_id) LIKE $?",
-            BindVal::S(format!("%{}%", f.target.trim())),
-            &mut sql,
-        );
+        push(" AND (target_type || ':' || target_id) LIKE $?", BindVal::S(format!("%{}%", f.target.trim())), &mut sql);
     }
     if let Some(d) = parse_date(&f.from) {
-        push(
-            " AND at >= $?",
-            BindVal::I(local_to_ms(d.midnight())),
-            &mut sql,
-        );
+        push(" AND at >= $?", BindVal::I(local_to_ms(d.midnight())), &mut sql);
     }
     if let Some(d) = parse_date(&f.to).and_then(|d| d.next_day()) {
-        push(
-            " AND at < $?",
-            BindVal::I(local_to_ms(d.midnight())),
-            &mut sql,
-        );
+        push(" AND at < $?", BindVal::I(local_to_ms(d.midnight())), &mut sql);
     }
     if let Ok(b) = f.before.trim().parse::<i64>() {
         push(" AND seq < $?", BindVal::I(b), &mut sql);
@@ -92,17 +72,9 @@ enum BindVal {
     I(i64),
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Query(f): Query<Filter>,
-) -> WebResult<Response> {
+pub async fn list(State(state): State<AppState>, Auth(who): Auth, Query(f): Query<Filter>) -> WebResult<Response> {
     let rows = search(&state.db, &f, 100).await?;
-    let next_before = if rows.len() == 100 {
-        rows.last().map(|e| e.seq)
-    } else {
-        None
-    };
+    let next_before = if rows.len() == 100 { rows.last().map(|e| e.seq) } else { None };
     let mut q = f.clone();
     q.before = String::new();
     let qs = serde_urlencoded::to_string(&q).unwrap_or_default();
@@ -117,14 +89,9 @@ pub async fn list(
 }
 
 /// CSV (UTF-8 with BOM so Excel opens Chinese correctly) of the filtered entries.
-pub async fn csv(
-    State(state): State<AppState>,
-    Auth(_): Auth,
-    Query(f): Query<Filter>,
-) -> WebResult<Response> {
+pub async fn csv(State(state): State<AppState>, Auth(_): Auth, Query(f): Query<Filter>) -> WebResult<Response> {
     let rows = search(&state.db, &f, 100_000).await?;
-    let mut out =
-        String::from("\u{feff}序号,时间,操作人,角色,机构,操作,对象类型,对象,摘要,IP,哈希\r\n");
+    let mut out = String::from("\u{feff}序号,时间,操作人,角色,机构,操作,对象类型,对象,摘要,IP,哈希\r\n");
     for e in rows {
         let fields = [
             e.seq.to_string(),
@@ -146,10 +113,7 @@ pub async fn csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit-log.csv\"",
-            ),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit-log.csv\""),
         ],
         out,
     )
@@ -158,16 +122,8 @@ pub async fn csv(
 
 /// Quote a CSV field; a leading = + - @ is prefixed with ' so spreadsheets do not run it.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 pub async fn verify(State(state): State<AppState>, Auth(who): Auth) -> WebResult<Response> {
@@ -176,20 +132,6 @@ pub async fn verify(State(state): State<AppState>, Auth(who): Auth) -> WebResult
         Verdict::Intact { rows, head } => json!({ "ok": true, "rows": rows, "head": head }),
         Verdict::Broken { seq, reason } => json!({ "ok": false, "seq": seq, "reason": reason }),
     };
-    let status = if ctx["ok"] == json!(true) {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::CONFLICT
-    };
-    Ok((
-        status,
-        render_with(
-            &state,
-            Some(&who),
-            "console/audit_verify.html",
-            ctx,
-            "/console/audit",
-        )?,
-    )
-        .into_response())
+    let status = if ctx["ok"] == json!(true) { axum::http::StatusCode::OK } else { axum::http::StatusCode::CONFLICT };
+    Ok((status, render_with(&state, Some(&who), "console/audit_verify.html", ctx, "/console/audit")?).into_response())
 }

@@ -102,14 +102,7 @@ pub enum Perm {
 pub fn role_perms(role: Role) -> &'static [Perm] {
     use Perm::*;
     match role {
-        Role::SysAdmin => &[
-            Console,
-            UserView,
-            UserManage,
-            OrgManage,
-            SettingsManage,
-            JobView,
-        ],
+        Role::SysAdmin => &[Console, UserView, UserManage, OrgManage, SettingsManage, JobView],
         Role::SecAdmin => &[Console, UserView, GrantManage],
         Role::AuditAdmin => &[Console, AuditRead],
         Role::Editor => &[Console, ContentEdit],
@@ -164,11 +157,7 @@ impl Principal {
     /// Holds `perm` anywhere. `Console` belongs to every signed-in account, so a new
     /// user without roles can still change the password and see why nothing else shows.
     pub fn has(&self, perm: Perm) -> bool {
-        perm == Perm::Console
-            || self
-                .grants
-                .iter()
-                .any(|g| role_perms(g.role).contains(&perm))
+        perm == Perm::Console || self.grants.iter().any(|g| role_perms(g.role).contains(&perm))
     }
 
     /// Holds `perm` over an object of organisation `org_path` (None: not tied to an
@@ -191,31 +180,20 @@ impl Principal {
 
     pub fn org_scope(&self, perm: Perm) -> OrgScope {
         let mut paths = Vec::new();
-        for g in self
-            .grants
-            .iter()
-            .filter(|g| role_perms(g.role).contains(&perm))
-        {
+        for g in self.grants.iter().filter(|g| role_perms(g.role).contains(&perm)) {
             match &g.org_path {
                 None => return OrgScope::All,
                 Some(p) => paths.push(p.clone()),
             }
         }
-        if paths.is_empty() {
-            OrgScope::None
-        } else {
-            OrgScope::Paths(paths)
-        }
+        if paths.is_empty() { OrgScope::None } else { OrgScope::Paths(paths) }
     }
 
     pub fn actor(&self, ip: &str) -> crate::audit::Actor {
         crate::audit::Actor {
             user_id: Some(self.user_id),
             name: format!("{}（{}）", self.display_name, self.username),
-            role: self
-                .primary_role()
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_default(),
+            role: self.primary_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
             org_id: self.org_id,
             ip: ip.to_string(),
         }
@@ -243,48 +221,27 @@ mod tests {
     fn triad_is_separated() {
         for r in ALL_ROLES {
             let perms = role_perms(r);
-            let n = [Perm::UserManage, Perm::GrantManage, Perm::AuditRead]
-                .iter()
-                .filter(|x| perms.contains(x))
-                .count();
+            let n = [Perm::UserManage, Perm::GrantManage, Perm::AuditRead].iter().filter(|x| perms.contains(x)).count();
             assert!(n <= 1, "{r:?} mixes admin duties");
         }
         assert!(!role_perms(Role::SysAdmin).contains(&Perm::GrantManage));
         assert!(!role_perms(Role::SysAdmin).contains(&Perm::AuditRead));
-        assert_eq!(
-            role_perms(Role::AuditAdmin),
-            &[Perm::Console, Perm::AuditRead]
-        );
+        assert_eq!(role_perms(Role::AuditAdmin), &[Perm::Console, Perm::AuditRead]);
     }
 
     #[test]
     fn subtree_and_site_scopes() {
-        let u = p(vec![Scope {
-            role: Role::Editor,
-            org_id: Some(4),
-            org_path: Some("/1/4/".into()),
-            site_id: Some(2),
-        }]);
+        let u =
+            p(vec![Scope { role: Role::Editor, org_id: Some(4), org_path: Some("/1/4/".into()), site_id: Some(2) }]);
         assert!(u.can(Perm::ContentEdit, Some("/1/4/9/"), Some(2)));
         assert!(u.can(Perm::ContentEdit, Some("/1/4/"), Some(2)));
-        assert!(
-            !u.can(Perm::ContentEdit, Some("/1/40/"), Some(2)),
-            "sibling with a common prefix"
-        );
+        assert!(!u.can(Perm::ContentEdit, Some("/1/40/"), Some(2)), "sibling with a common prefix");
         assert!(!u.can(Perm::ContentEdit, Some("/1/4/9/"), Some(3)));
         assert!(!u.can(Perm::ContentEdit, None, Some(2)));
         assert!(!u.can(Perm::ContentReview, Some("/1/4/"), Some(2)));
-        assert_eq!(
-            u.org_scope(Perm::ContentEdit),
-            OrgScope::Paths(vec!["/1/4/".into()])
-        );
+        assert_eq!(u.org_scope(Perm::ContentEdit), OrgScope::Paths(vec!["/1/4/".into()]));
         assert_eq!(u.org_scope(Perm::UserManage), OrgScope::None);
-        let a = p(vec![Scope {
-            role: Role::SysAdmin,
-            org_id: None,
-            org_path: None,
-            site_id: None,
-        }]);
+        let a = p(vec![Scope { role: Role::SysAdmin, org_id: None, org_path: None, site_id: None }]);
         assert!(a.can(Perm::UserManage, Some("/7/"), None));
         assert_eq!(a.org_scope(Perm::UserManage), OrgScope::All);
     }

@@ -20,11 +20,7 @@ pub fn check_policy(password: &str, username: &str) -> std::result::Result<(), S
         return Err("密码不能超过 128 个字符".into());
     }
     let lower = password.to_lowercase();
-    if COMMON
-        .lines()
-        .map(str::trim)
-        .any(|c| !c.is_empty() && c == lower)
-    {
+    if COMMON.lines().map(str::trim).any(|c| !c.is_empty() && c == lower) {
         return Err("该密码过于常见，请换一个".into());
     }
     let mut chars = lower.chars();
@@ -46,8 +42,7 @@ pub fn check_policy(password: &str, username: &str) -> std::result::Result<(), S
 /// "1234567890", "abcdefghij", "9876543210": each char one step from the previous.
 fn is_sequence(s: &str) -> bool {
     let v: Vec<u32> = s.chars().map(|c| c as u32).collect();
-    v.len() >= 2
-        && (v.windows(2).all(|w| w[1] == w[0] + 1) || v.windows(2).all(|w| w[0] == w[1] + 1))
+    v.len() >= 2 && (v.windows(2).all(|w| w[1] == w[0] + 1) || v.windows(2).all(|w| w[0] == w[1] + 1))
 }
 
 fn hash_blocking(password: &str) -> Result<String> {
@@ -60,26 +55,18 @@ fn hash_blocking(password: &str) -> Result<String> {
 }
 
 fn verify_blocking(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// Argon2id costs tens of milliseconds of CPU: keep it off the async worker threads.
 pub async fn hash(password: &str) -> Result<String> {
     let pw = password.to_string();
-    tokio::task::spawn_blocking(move || hash_blocking(&pw))
-        .await
-        .map_err(Error::internal)?
+    tokio::task::spawn_blocking(move || hash_blocking(&pw)).await.map_err(Error::internal)?
 }
 
 pub async fn verify(password: &str, phc: &str) -> bool {
     let (pw, phc) = (password.to_string(), phc.to_string());
-    tokio::task::spawn_blocking(move || verify_blocking(&pw, &phc))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_blocking(&pw, &phc)).await.unwrap_or(false)
 }
 
 /// A hash to verify against when the user does not exist, so timing does not reveal it.
@@ -94,28 +81,12 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert!(
-            check_policy("short1!", "zhang")
-                .unwrap_err()
-                .contains("至少")
-        );
-        assert!(
-            check_policy("1234567890", "zhang")
-                .unwrap_err()
-                .contains("常见")
-        );
-        assert!(
-            check_policy("Password123", "zhang")
-                .unwrap_err()
-                .contains("常见")
-        );
+        assert!(check_policy("short1!", "zhang").unwrap_err().contains("至少"));
+        assert!(check_policy("1234567890", "zhang").unwrap_err().contains("常见"));
+        assert!(check_policy("Password123", "zhang").unwrap_err().contains("常见"));
         assert!(check_policy("aaaaaaaaaaaa", "zhang").is_err());
         assert!(check_policy("abcdefghijk", "zhang").is_err());
-        assert!(
-            check_policy("zhangsan-2024!", "zhangsan")
-                .unwrap_err()
-                .contains("用户名")
-        );
+        assert!(check_policy("zhangsan-2024!", "zhangsan").unwrap_err().contains("用户名"));
         assert!(check_policy("Qing-He-2024-春", "zhangsan").is_ok());
     }
 

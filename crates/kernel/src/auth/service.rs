@@ -29,11 +29,7 @@ pub fn session_id(token: &str) -> String {
 }
 
 /// Resolve a cookie token. Expired sessions (idle or absolute) and disabled users give None.
-pub async fn principal_for_token(
-    db: &Db,
-    sec: &Security,
-    token: &str,
-) -> Result<Option<SessionState>> {
+pub async fn principal_for_token(db: &Db, sec: &Security, token: &str) -> Result<Option<SessionState>> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
@@ -94,15 +90,7 @@ async fn start_session(
     let (id, csrf) = (session_id(&token), crate::random_token::<16>());
     let ua: String = ua.chars().take(200).collect();
     let expires_at = crate::clock::now_ms() + sec.session_idle_minutes as i64 * 60_000;
-    let new = store::NewSession {
-        id: &id,
-        user_id,
-        csrf: &csrf,
-        mfa_pending,
-        expires_at,
-        ip,
-        user_agent: &ua,
-    };
+    let new = store::NewSession { id: &id, user_id, csrf: &csrf, mfa_pending, expires_at, ip, user_agent: &ua };
     store::insert_session(c, &new).await?;
     Ok(token)
 }
@@ -119,14 +107,7 @@ fn bad_credentials() -> Error {
 
 /// Check a password log-in. Failures are counted in the database (lockout holds on every
 /// node); success rotates to a brand-new session.
-pub async fn login(
-    db: &Db,
-    sec: &Security,
-    username: &str,
-    pw: &str,
-    ip: &str,
-    ua: &str,
-) -> Result<LoginOk> {
+pub async fn login(db: &Db, sec: &Security, username: &str, pw: &str, ip: &str, ua: &str) -> Result<LoginOk> {
     let username = username.trim();
     if username.is_empty() || pw.is_empty() {
         let mut e = FieldErrors::new();
@@ -168,17 +149,12 @@ pub async fn login(
     let mut c = tx.conn();
     if !ok {
         let until = now + sec.lockout_minutes as i64 * 60_000;
-        let (fails, locked) =
-            store::record_failure(&mut c, user.id, sec.lockout_threshold as i64, until).await?;
+        let (fails, locked) = store::record_failure(&mut c, user.id, sec.lockout_threshold as i64, until).await?;
         let locked_now = locked.is_some_and(|l| l > now);
         audit::append(
             &mut c,
             &actor,
-            if locked_now {
-                "auth.locked"
-            } else {
-                "auth.login_failed"
-            },
+            if locked_now { "auth.locked" } else { "auth.login_failed" },
             "user",
             user.id,
             json!({ "failures": fails }),
@@ -186,16 +162,10 @@ pub async fn login(
         .await?;
         tx.commit().await?;
         if locked_now {
-            return Err(Error::TooMany(format!(
-                "连续 {fails} 次登录失败，账号已锁定 {} 分钟",
-                sec.lockout_minutes
-            )));
+            return Err(Error::TooMany(format!("连续 {fails} 次登录失败，账号已锁定 {} 分钟", sec.lockout_minutes)));
         }
         let left = sec.lockout_threshold as i64 - fails;
-        return Err(Error::field(
-            "password",
-            format!("用户名或密码错误（再错 {left} 次将锁定账号）"),
-        ));
+        return Err(Error::field("password", format!("用户名或密码错误（再错 {left} 次将锁定账号）")));
     }
     if user.disabled {
         tx.commit().await?;
@@ -204,31 +174,13 @@ pub async fn login(
     store::record_success(&mut c, user.id).await?;
     let mfa = user.totp_secret.is_some();
     let token = start_session(&mut c, sec, user.id, mfa, ip, ua).await?;
-    audit::append(
-        &mut c,
-        &actor,
-        "auth.login",
-        "user",
-        user.id,
-        json!({ "second_factor_pending": mfa }),
-    )
-    .await?;
+    audit::append(&mut c, &actor, "auth.login", "user", user.id, json!({ "second_factor_pending": mfa })).await?;
     tx.commit().await?;
-    Ok(LoginOk {
-        token,
-        mfa_pending: mfa,
-        must_change_password: user.must_change_password,
-    })
+    Ok(LoginOk { token, mfa_pending: mfa, must_change_password: user.must_change_password })
 }
 
 /// Second step of a TOTP log-in: the pending session becomes a full one, under a new id.
-pub async fn login_totp(
-    db: &Db,
-    sec: &Security,
-    old_token: &str,
-    code: &str,
-    ip: &str,
-) -> Result<String> {
+pub async fn login_totp(db: &Db, sec: &Security, old_token: &str, code: &str, ip: &str) -> Result<String> {
     let old_id = session_id(old_token);
     let now = crate::clock::now_ms();
     let mut tx = db.begin().await?;
@@ -237,9 +189,7 @@ pub async fn login_totp(
         .await?
         .filter(|s| s.mfa_pending && s.expires_at > now)
         .ok_or(Error::Unauthenticated)?;
-    let user = store::user_by_id(&mut c, sess.user_id)
-        .await?
-        .ok_or(Error::Unauthenticated)?;
+    let user = store::user_by_id(&mut c, sess.user_id).await?.ok_or(Error::Unauthenticated)?;
     let secret = user.totp_secret.clone().unwrap_or_default();
     let actor = Actor {
         user_id: Some(user.id),
@@ -250,17 +200,8 @@ pub async fn login_totp(
     };
     if !super::totp::verify(&secret, code, now / 1000) {
         let until = now + sec.lockout_minutes as i64 * 60_000;
-        let (fails, locked) =
-            store::record_failure(&mut c, user.id, sec.lockout_threshold as i64, until).await?;
-        audit::append(
-            &mut c,
-            &actor,
-            "auth.totp_failed",
-            "user",
-            user.id,
-            json!({ "failures": fails }),
-        )
-        .await?;
+        let (fails, locked) = store::record_failure(&mut c, user.id, sec.lockout_threshold as i64, until).await?;
+        audit::append(&mut c, &actor, "auth.totp_failed", "user", user.id, json!({ "failures": fails })).await?;
         if locked.is_some_and(|l| l > now) {
             store::delete_session(&mut c, &old_id).await?;
         }
@@ -270,15 +211,7 @@ pub async fn login_totp(
     store::delete_session(&mut c, &old_id).await?;
     store::record_success(&mut c, user.id).await?;
     let token = start_session(&mut c, sec, user.id, false, ip, "").await?;
-    audit::append(
-        &mut c,
-        &actor,
-        "auth.login_totp",
-        "user",
-        user.id,
-        json!({}),
-    )
-    .await?;
+    audit::append(&mut c, &actor, "auth.login_totp", "user", user.id, json!({})).await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -288,15 +221,7 @@ pub async fn logout(db: &Db, token: &str, actor: Option<&Actor>) -> Result<()> {
     let mut c = tx.conn();
     store::delete_session(&mut c, &session_id(token)).await?;
     if let Some(a) = actor {
-        audit::append(
-            &mut c,
-            a,
-            "auth.logout",
-            "user",
-            a.user_id.unwrap_or(0),
-            json!({}),
-        )
-        .await?;
+        audit::append(&mut c, a, "auth.logout", "user", a.user_id.unwrap_or(0), json!({})).await?;
     }
     tx.commit().await
 }
@@ -315,8 +240,7 @@ pub struct UserInput {
 
 fn validate_username(errs: &mut FieldErrors, s: &str) {
     let ok = (3..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !ok {
         errs.add("username", "用户名为 3–32 位小写字母、数字或 . _ -");
     }
@@ -342,18 +266,9 @@ fn validate_display_name(errs: &mut FieldErrors, s: &str) {
 }
 
 /// The organisation a user belongs to must exist and be within the actor's reach.
-async fn check_org_scope(
-    db: &Db,
-    who: Option<&Principal>,
-    org_id: Option<i64>,
-) -> Result<Option<String>> {
+async fn check_org_scope(db: &Db, who: Option<&Principal>, org_id: Option<i64>) -> Result<Option<String>> {
     let path = match org_id {
-        Some(id) => Some(
-            org::service::get(db, id)
-                .await
-                .map_err(|_| Error::field("org_id", "所属机构不存在"))?
-                .path,
-        ),
+        Some(id) => Some(org::service::get(db, id).await.map_err(|_| Error::field("org_id", "所属机构不存在"))?.path),
         None => None,
     };
     if let Some(p) = who
@@ -398,18 +313,8 @@ pub async fn create_user(
         }
         r => r?,
     };
-    let user = store::user_by_id(&mut c, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    audit::append(
-        &mut c,
-        actor,
-        "user.create",
-        "user",
-        id,
-        json!({ "after": &user }),
-    )
-    .await?;
+    let user = store::user_by_id(&mut c, id).await?.ok_or(Error::NotFound)?;
+    audit::append(&mut c, actor, "user.create", "user", id, json!({ "after": &user })).await?;
     outbox::emit(&mut c, "user.changed", id, json!({ "op": "create" })).await?;
     tx.commit().await?;
     Ok(user)
@@ -418,9 +323,7 @@ pub async fn create_user(
 async fn load_in_scope(db: &Db, who: &Principal, id: i64) -> Result<User> {
     let user = {
         let mut h = db.read().await?;
-        store::user_by_id(&mut h.conn(), id)
-            .await?
-            .ok_or(Error::NotFound)?
+        store::user_by_id(&mut h.conn(), id).await?.ok_or(Error::NotFound)?
     };
     let path = match user.org_id {
         Some(o) => Some(org::service::get(db, o).await?.path),
@@ -432,13 +335,7 @@ async fn load_in_scope(db: &Db, who: &Principal, id: i64) -> Result<User> {
     Ok(user)
 }
 
-pub async fn update_user(
-    db: &Db,
-    who: &Principal,
-    ip: &str,
-    id: i64,
-    input: &UserInput,
-) -> Result<User> {
+pub async fn update_user(db: &Db, who: &Principal, ip: &str, id: i64, input: &UserInput) -> Result<User> {
     let mut errs = FieldErrors::new();
     validate_display_name(&mut errs, &input.display_name);
     let org_id = parse_org(&mut errs, &input.org_id);
@@ -451,71 +348,31 @@ pub async fn update_user(
     check_org_scope(db, Some(who), org_id).await?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    if !store::update_user_profile(
-        &mut c,
-        id,
-        version.unwrap_or(0),
-        input.display_name.trim(),
-        org_id,
-    )
-    .await?
-    {
-        return Err(Error::Conflict(
-            "该用户已被他人修改，请刷新页面查看最新内容后再保存".into(),
-        ));
+    if !store::update_user_profile(&mut c, id, version.unwrap_or(0), input.display_name.trim(), org_id).await? {
+        return Err(Error::Conflict("该用户已被他人修改，请刷新页面查看最新内容后再保存".into()));
     }
-    let after = store::user_by_id(&mut c, id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "user.update",
-        "user",
-        id,
-        json!({ "before": &before, "after": &after }),
-    )
-    .await?;
+    let after = store::user_by_id(&mut c, id).await?.ok_or(Error::NotFound)?;
+    audit::append(&mut c, &who.actor(ip), "user.update", "user", id, json!({ "before": &before, "after": &after }))
+        .await?;
     outbox::emit(&mut c, "user.changed", id, json!({ "op": "update" })).await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// An administrator sets a temporary password; the user must change it at next log-in.
-pub async fn reset_password(
-    db: &Db,
-    who: &Principal,
-    ip: &str,
-    id: i64,
-    new_password: &str,
-) -> Result<()> {
+pub async fn reset_password(db: &Db, who: &Principal, ip: &str, id: i64, new_password: &str) -> Result<()> {
     let user = load_in_scope(db, who, id).await?;
-    password::check_policy(new_password, &user.username)
-        .map_err(|m| Error::field("password", m))?;
+    password::check_policy(new_password, &user.username).map_err(|m| Error::field("password", m))?;
     let hash = password::hash(new_password).await?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     store::set_password(&mut c, id, &hash, true).await?;
     store::delete_sessions_of(&mut c, id, None).await?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "user.reset_password",
-        "user",
-        id,
-        json!({}),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "user.reset_password", "user", id, json!({})).await?;
     tx.commit().await
 }
 
-pub async fn set_disabled(
-    db: &Db,
-    who: &Principal,
-    ip: &str,
-    id: i64,
-    disabled: bool,
-) -> Result<()> {
+pub async fn set_disabled(db: &Db, who: &Principal, ip: &str, id: i64, disabled: bool) -> Result<()> {
     if id == who.user_id && disabled {
         return Err(Error::Conflict("不能停用自己的账号".into()));
     }
@@ -526,26 +383,12 @@ pub async fn set_disabled(
 pub async fn set_disabled_as(db: &Db, actor: &Actor, id: i64, disabled: bool) -> Result<()> {
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    store::user_by_id(&mut c, id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    store::user_by_id(&mut c, id).await?.ok_or(Error::NotFound)?;
     store::set_disabled(&mut c, id, disabled).await?;
     if disabled {
         store::delete_sessions_of(&mut c, id, None).await?;
     }
-    audit::append(
-        &mut c,
-        actor,
-        if disabled {
-            "user.disable"
-        } else {
-            "user.enable"
-        },
-        "user",
-        id,
-        json!({}),
-    )
-    .await?;
+    audit::append(&mut c, actor, if disabled { "user.disable" } else { "user.enable" }, "user", id, json!({})).await?;
     outbox::emit(&mut c, "user.changed", id, json!({ "op": "disable" })).await?;
     tx.commit().await
 }
@@ -567,15 +410,7 @@ pub async fn set_password_as(
         .ok_or_else(|| Error::field("username", format!("用户 {username} 不存在")))?;
     store::set_password(&mut c, user.id, &hash, must_change).await?;
     store::delete_sessions_of(&mut c, user.id, None).await?;
-    audit::append(
-        &mut c,
-        actor,
-        "user.reset_password",
-        "user",
-        user.id,
-        json!({}),
-    )
-    .await?;
+    audit::append(&mut c, actor, "user.reset_password", "user", user.id, json!({})).await?;
     tx.commit().await
 }
 
@@ -590,9 +425,7 @@ pub async fn change_own_password(
 ) -> Result<()> {
     let user = {
         let mut h = db.read().await?;
-        store::user_by_id(&mut h.conn(), who.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?
+        store::user_by_id(&mut h.conn(), who.user_id).await?.ok_or(Error::Unauthenticated)?
     };
     let mut errs = FieldErrors::new();
     if !password::verify(old, &user.password_hash).await {
@@ -612,33 +445,16 @@ pub async fn change_own_password(
     let mut c = tx.conn();
     store::set_password(&mut c, who.user_id, &hash, false).await?;
     store::delete_sessions_of(&mut c, who.user_id, Some(&who.session_id)).await?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "user.change_password",
-        "user",
-        who.user_id,
-        json!({}),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "user.change_password", "user", who.user_id, json!({})).await?;
     tx.commit().await
 }
 
 /// Turn the second factor on (after proving a code from the new secret) or off.
-pub async fn set_totp(
-    db: &Db,
-    who: &Principal,
-    ip: &str,
-    secret: Option<&str>,
-    code: &str,
-) -> Result<()> {
+pub async fn set_totp(db: &Db, who: &Principal, ip: &str, secret: Option<&str>, code: &str) -> Result<()> {
     if let Some(s) = secret
         && !super::totp::verify(s, code, crate::clock::now_ms() / 1000)
     {
-        return Err(Error::field(
-            "code",
-            "动态验证码不正确，请核对手机上的验证器后重试",
-        ));
+        return Err(Error::field("code", "动态验证码不正确，请核对手机上的验证器后重试"));
     }
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
@@ -646,11 +462,7 @@ pub async fn set_totp(
     audit::append(
         &mut c,
         &who.actor(ip),
-        if secret.is_some() {
-            "user.totp_enable"
-        } else {
-            "user.totp_disable"
-        },
+        if secret.is_some() { "user.totp_enable" } else { "user.totp_disable" },
         "user",
         who.user_id,
         json!({}),
@@ -682,33 +494,28 @@ pub async fn grant(
     }
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let user = store::user_by_id(&mut c, user_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let user = store::user_by_id(&mut c, user_id).await?.ok_or(Error::NotFound)?;
     if let Some(oid) = org_id
         && org::store::get(&mut c, oid).await?.is_none()
     {
         return Err(Error::field("org_id", "授权范围中的机构不存在"));
     }
+    if let Some(sid) = site_id
+        && crate::site::store::get(&mut c, sid).await?.is_none()
+    {
+        return Err(Error::field("site_id", "授权范围中的网站不存在"));
+    }
     let existing = store::grants_of(&mut c, user_id).await?;
     if role.is_admin_triad()
-        && let Some(other) = existing
-            .iter()
-            .filter_map(|g| Role::parse(&g.role))
-            .find(|r| r.is_admin_triad() && *r != role)
+        && let Some(other) =
+            existing.iter().filter_map(|g| Role::parse(&g.role)).find(|r| r.is_admin_triad() && *r != role)
     {
         return Err(Error::field(
             "role",
-            format!(
-                "三员分立：{} 已是{}，不能再兼任{}",
-                user.display_name,
-                other.label_zh(),
-                role.label_zh()
-            ),
+            format!("三员分立：{} 已是{}，不能再兼任{}", user.display_name, other.label_zh(), role.label_zh()),
         ));
     }
-    let id = match store::insert_grant(&mut c, user_id, role, org_id, site_id, actor.user_id).await
-    {
+    let id = match store::insert_grant(&mut c, user_id, role, org_id, site_id, actor.user_id).await {
         Err(e) if is_unique_violation(&e) => {
             return Err(Error::field("role", "该用户已有相同范围的此角色"));
         }
@@ -734,22 +541,12 @@ pub async fn revoke(db: &Db, who: &Principal, ip: &str, grant_id: i64) -> Result
     }
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
-    let g = store::grant_by_id(&mut c, grant_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let g = store::grant_by_id(&mut c, grant_id).await?.ok_or(Error::NotFound)?;
     if g.user_id == who.user_id {
         return Err(Error::Forbidden("不能撤销自己的授权".into()));
     }
     store::delete_grant(&mut c, grant_id).await?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "grant.revoke",
-        "user",
-        g.user_id,
-        json!({ "before": &g }),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "grant.revoke", "user", g.user_id, json!({ "before": &g })).await?;
     outbox::emit(&mut c, "user.changed", g.user_id, json!({ "op": "revoke" })).await?;
     tx.commit().await?;
     Ok(g.user_id)

@@ -38,9 +38,7 @@ pub async fn user_by_username(c: &mut Conn<'_>, username: &str) -> Result<Option
 
 pub async fn user_by_id(c: &mut Conn<'_>, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-    Ok(
-        with_conn!(c, x => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?,
-    )
+    Ok(with_conn!(c, x => sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?)
 }
 
 /// A user row joined with its organisation's name, for lists.
@@ -59,12 +57,7 @@ pub struct UserRow {
 }
 
 /// Users, optionally restricted to organisation subtrees (`paths`), with a text filter.
-pub async fn list_users(
-    c: &mut Conn<'_>,
-    paths: Option<&[String]>,
-    q: &str,
-    limit: i64,
-) -> Result<Vec<UserRow>> {
+pub async fn list_users(c: &mut Conn<'_>, paths: Option<&[String]>, q: &str, limit: i64) -> Result<Vec<UserRow>> {
     // One query whatever the number of grants: scope paths become OR'ed prefix tests.
     let mut sql = String::from(
         "SELECT u.id, u.username, u.display_name, u.org_id, o.name AS org_name, u.disabled, u.must_change_password,
@@ -89,17 +82,12 @@ pub async fn list_users(
     let q = q.trim();
     if !q.is_empty() {
         n += 1;
-        sql.push_str(&format!(
-            " AND (u.username LIKE ${n} OR u.display_name LIKE ${n})"
-        ));
+        sql.push_str(&format!(" AND (u.username LIKE ${n} OR u.display_name LIKE ${n})"));
     }
     sql.push_str(&format!(" ORDER BY u.username LIMIT {limit}"));
     if matches!(c, Conn::Sqlite(_)) {
         // SQLite spells STRING_AGG(DISTINCT x, sep) as GROUP_CONCAT(DISTINCT x) (comma only).
-        sql = sql.replace(
-            "STRING_AGG(DISTINCT g.role, ',')",
-            "GROUP_CONCAT(DISTINCT g.role)",
-        );
+        sql = sql.replace("STRING_AGG(DISTINCT g.role, ',')", "GROUP_CONCAT(DISTINCT g.role)");
     }
     let like = format!("%{}%", q.replace(['%', '_'], ""));
     Ok(with_conn!(c, x => {
@@ -182,12 +170,7 @@ pub async fn set_totp(c: &mut Conn<'_>, id: i64, secret: Option<&str>) -> Result
 
 /// Count a failed log-in in the database (so the lockout holds on every node) and
 /// lock the account when the threshold is reached. Returns (failures, locked_until).
-pub async fn record_failure(
-    c: &mut Conn<'_>,
-    id: i64,
-    threshold: i64,
-    lock_until: i64,
-) -> Result<(i64, Option<i64>)> {
+pub async fn record_failure(c: &mut Conn<'_>, id: i64, threshold: i64, lock_until: i64) -> Result<(i64, Option<i64>)> {
     // After an expired lock the count starts again from one. SET expressions read the
     // old row on both backends.
     let now = crate::clock::now_ms();
@@ -348,11 +331,7 @@ pub async fn delete_session(c: &mut Conn<'_>, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete_sessions_of(
-    c: &mut Conn<'_>,
-    user_id: i64,
-    except: Option<&str>,
-) -> Result<()> {
+pub async fn delete_sessions_of(c: &mut Conn<'_>, user_id: i64, except: Option<&str>) -> Result<()> {
     with_conn!(c, x => {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
             .bind(user_id).bind(except.unwrap_or("")).execute(&mut **x).await.map(|r| r.rows_affected())

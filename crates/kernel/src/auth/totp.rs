@@ -31,9 +31,7 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for ch in s.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = ALPHABET
-            .iter()
-            .position(|&a| a as char == ch.to_ascii_uppercase())? as u32;
+        let v = ALPHABET.iter().position(|&a| a as char == ch.to_ascii_uppercase())? as u32;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -66,15 +64,11 @@ pub fn verify(secret_b32: &str, code: &str, unix_secs: i64) -> bool {
         return false;
     }
     let step = (unix_secs / 30) as u64;
-    [step - 1, step, step + 1]
-        .iter()
-        .any(|s| code_at(&secret, *s) == code)
+    [step - 1, step, step + 1].iter().any(|s| code_at(&secret, *s) == code)
 }
 
 pub fn otpauth_uri(secret_b32: &str, username: &str) -> String {
-    format!(
-        "otpauth://totp/gongkai:{username}?secret={secret_b32}&issuer=gongkai&algorithm=SHA1&digits=6&period=30"
-    )
+    format!("otpauth://totp/gongkai:{username}?secret={secret_b32}&issuer=gongkai&algorithm=SHA1&digits=6&period=30")
 }
 
 #[cfg(test)]
@@ -85,12 +79,9 @@ mod tests {
     fn rfc6238_vectors() {
         // RFC 6238 appendix B, SHA1 secret "12345678901234567890" (8-digit codes; we keep the last 6).
         let secret = b"12345678901234567890";
-        for (t, full) in [
-            (59u64, "94287082"),
-            (1111111109, "07081804"),
-            (1234567890, "89005924"),
-            (2000000000, "69279037"),
-        ] {
+        for (t, full) in
+            [(59u64, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"), (2000000000, "69279037")]
+        {
             assert_eq!(code_at(secret, t / 30), full[2..], "t={t}");
         }
     }

@@ -13,21 +13,11 @@ use crate::web::ctx::{form_error, render, render_with, see_other};
 use crate::web::middleware::{SESSION_COOKIE, cookie_value};
 use crate::web::{AppState, Auth, ClientIp, CsrfForm, WebResult};
 
-fn session_cookie(
-    state: &AppState,
-    headers: &HeaderMap,
-    token: &str,
-    max_age: Option<i64>,
-) -> String {
+fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str, max_age: Option<i64>) -> String {
     let https = state.cfg.security.force_secure_cookies
-        || headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            == Some("https");
+        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
     let secure = if https { "; Secure" } else { "" };
-    let age = max_age
-        .map(|a| format!("; Max-Age={a}"))
-        .unwrap_or_default();
+    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}{age}")
 }
 
@@ -44,17 +34,9 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    Query(q): Query<NextQuery>,
-) -> WebResult<Response> {
-    Ok(render(
-        &state,
-        None,
-        "console/login.html",
-        json!({ "next": safe_next(q.next.as_deref()), "errors": {} }),
-    )?
-    .into_response())
+pub async fn login_form(State(state): State<AppState>, Query(q): Query<NextQuery>) -> WebResult<Response> {
+    Ok(render(&state, None, "console/login.html", json!({ "next": safe_next(q.next.as_deref()), "errors": {} }))?
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -71,27 +53,12 @@ pub async fn login(
     headers: HeaderMap,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> WebResult<Response> {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let next = safe_next(Some(&f.next));
-    match svc::login(
-        &state.db,
-        &state.cfg.security,
-        &f.username,
-        &f.password,
-        &ip,
-        ua,
-    )
-    .await
-    {
+    match svc::login(&state.db, &state.cfg.security, &f.username, &f.password, &ip, ua).await {
         Ok(ok) => {
             let to = if ok.mfa_pending {
-                format!(
-                    "/login/totp?next={}",
-                    crate::web::middleware::urlencode(&next)
-                )
+                format!("/login/totp?next={}", crate::web::middleware::urlencode(&next))
             } else if ok.must_change_password {
                 "/console/password".to_string()
             } else {
@@ -105,11 +72,7 @@ pub async fn login(
         }
         Err(e) => {
             let (status, errors, message) = match &e {
-                Error::Invalid(f) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    json!(f.as_map()),
-                    String::new(),
-                ),
+                Error::Invalid(f) => (StatusCode::UNPROCESSABLE_ENTITY, json!(f.as_map()), String::new()),
                 Error::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, json!({}), m.clone()),
                 Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({}), m.clone()),
                 _ => return Err(e.into()),
@@ -133,13 +96,8 @@ pub async fn totp_login_form(
     if pending.is_none() {
         return Ok(see_other("/login"));
     }
-    Ok(render(
-        &state,
-        None,
-        "console/login_totp.html",
-        json!({ "next": safe_next(q.next.as_deref()), "errors": {} }),
-    )?
-    .into_response())
+    Ok(render(&state, None, "console/login_totp.html", json!({ "next": safe_next(q.next.as_deref()), "errors": {} }))?
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -168,12 +126,7 @@ pub async fn totp_login(
             Ok(r)
         }
         Err(Error::Invalid(e)) => {
-            let html = render(
-                &state,
-                None,
-                "console/login_totp.html",
-                json!({ "next": next, "errors": e.as_map() }),
-            )?;
+            let html = render(&state, None, "console/login_totp.html", json!({ "next": next, "errors": e.as_map() }))?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
         Err(e) => Err(e.into()),
@@ -195,12 +148,7 @@ pub async fn logout(
 ) -> WebResult<Response> {
     if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
         let actor = match &who {
-            Some(p)
-                if !crate::web::ctx::constant_time_eq(
-                    f._csrf.as_bytes(),
-                    p.csrf_token.as_bytes(),
-                ) =>
-            {
+            Some(p) if !crate::web::ctx::constant_time_eq(f._csrf.as_bytes(), p.csrf_token.as_bytes()) => {
                 return Err(Error::Forbidden("表单已过期，请刷新页面后重新退出".into()).into());
             }
             Some(p) => Some(p.actor(&ip)),
@@ -218,48 +166,13 @@ pub async fn logout(
 /// The home page shows each role what it is there to do.
 pub async fn home(State(state): State<AppState>, Auth(who): Auth) -> WebResult<Response> {
     let cards: Vec<serde_json::Value> = [
-        (
-            Perm::UserManage,
-            "/console/users",
-            "用户管理",
-            "新建账号、重置密码、停用离岗人员。",
-        ),
-        (
-            Perm::OrgManage,
-            "/console/orgs",
-            "机构管理",
-            "维护全区机构树和统一社会信用代码。",
-        ),
-        (
-            Perm::GrantManage,
-            "/console/users",
-            "授权管理",
-            "为用户分配角色及其机构、网站范围。",
-        ),
-        (
-            Perm::AuditRead,
-            "/console/audit",
-            "审计日志",
-            "查看、筛选、导出所有操作记录，校验日志完整性。",
-        ),
-        (
-            Perm::SettingsManage,
-            "/console/calendar",
-            "工作日历",
-            "录入国务院办公厅放假通知，设置办公时间。",
-        ),
-        (
-            Perm::JobView,
-            "/console/jobs",
-            "后台任务",
-            "查看定时任务和失败的任务。",
-        ),
-        (
-            Perm::Console,
-            "/console/calendar/due",
-            "期限计算",
-            "按工作日历计算办理期限，并说明推算过程。",
-        ),
+        (Perm::UserManage, "/console/users", "用户管理", "新建账号、重置密码、停用离岗人员。"),
+        (Perm::OrgManage, "/console/orgs", "机构管理", "维护全区机构树和统一社会信用代码。"),
+        (Perm::GrantManage, "/console/users", "授权管理", "为用户分配角色及其机构、网站范围。"),
+        (Perm::AuditRead, "/console/audit", "审计日志", "查看、筛选、导出所有操作记录，校验日志完整性。"),
+        (Perm::SettingsManage, "/console/calendar", "工作日历", "录入国务院办公厅放假通知，设置办公时间。"),
+        (Perm::JobView, "/console/jobs", "后台任务", "查看定时任务和失败的任务。"),
+        (Perm::Console, "/console/calendar/due", "期限计算", "按工作日历计算办理期限，并说明推算过程。"),
     ]
     .into_iter()
     .filter(|(p, ..)| who.has(*p))
@@ -312,34 +225,18 @@ pub async fn password_change(
     ClientIp(ip): ClientIp,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> WebResult<Response> {
-    match svc::change_own_password(
-        &state.db,
-        &who,
-        &ip,
-        &f.old_password,
-        &f.new_password,
-        &f.confirm,
-    )
-    .await
-    {
+    match svc::change_own_password(&state.db, &who, &ip, &f.old_password, &f.new_password, &f.confirm).await {
         Ok(()) => Ok(see_other("/console/password?saved=1")),
-        Err(e) => Ok(form_error(
-            &state,
-            &who,
-            "console/password.html",
-            json!({ "forced": who.must_change_password }),
-            e,
-        )),
+        Err(e) => {
+            Ok(form_error(&state, &who, "console/password.html", json!({ "forced": who.must_change_password }), e))
+        }
     }
 }
 
 pub async fn totp_page(State(state): State<AppState>, Auth(who): Auth) -> WebResult<Response> {
     let enabled = {
         let mut h = state.db.read().await?;
-        store::user_by_id(&mut h.conn(), who.user_id)
-            .await?
-            .and_then(|u| u.totp_secret)
-            .is_some()
+        store::user_by_id(&mut h.conn(), who.user_id).await?.and_then(|u| u.totp_secret).is_some()
     };
     let secret = super::totp::new_secret();
     let uri = super::totp::otpauth_uri(&secret, &who.username);
@@ -389,11 +286,7 @@ pub struct UsersQuery {
     q: Option<String>,
 }
 
-pub async fn users(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Query(q): Query<UsersQuery>,
-) -> WebResult<Response> {
+pub async fn users(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<UsersQuery>) -> WebResult<Response> {
     let scope = who.org_scope(Perm::UserView);
     let paths = match &scope {
         OrgScope::All => None,
@@ -419,9 +312,7 @@ async fn org_options(state: &AppState) -> WebResult<serde_json::Value> {
     let orgs = crate::org::service::list(&state.db).await?;
     Ok(json!(
         orgs.iter()
-            .map(
-                |o| json!({ "id": o.id, "label": format!("{}{}", "　".repeat(o.depth()), o.name) })
-            )
+            .map(|o| json!({ "id": o.id, "label": format!("{}{}", "　".repeat(o.depth()), o.name) }))
             .collect::<Vec<_>>()
     ))
 }
@@ -449,13 +340,7 @@ pub async fn user_create(
             let orgs = org_options(&state).await?;
             let mut shown = f.clone();
             shown.password.clear();
-            Ok(form_error(
-                &state,
-                &who,
-                "console/user_form.html",
-                json!({ "new": true, "u": shown, "orgs": orgs }),
-                e,
-            ))
+            Ok(form_error(&state, &who, "console/user_form.html", json!({ "new": true, "u": shown, "orgs": orgs }), e))
         }
     }
 }
@@ -468,9 +353,7 @@ pub async fn user_edit_form(
 ) -> WebResult<Response> {
     let user = {
         let mut h = state.db.read().await?;
-        store::user_by_id(&mut h.conn(), id)
-            .await?
-            .ok_or(Error::NotFound)?
+        store::user_by_id(&mut h.conn(), id).await?.ok_or(Error::NotFound)?
     };
     let orgs = org_options(&state).await?;
     let u = json!({ "id": user.id, "username": user.username, "display_name": user.display_name, "org_id": user.org_id.map(|o| o.to_string()).unwrap_or_default(), "version": user.version, "disabled": user.disabled, "locked_until": user.locked_until, "totp": user.totp_secret.is_some() });
@@ -495,13 +378,7 @@ pub async fn user_update(
         Err(e) => {
             let orgs = org_options(&state).await?;
             let u = json!({ "id": id, "username": f.username, "display_name": f.display_name, "org_id": f.org_id, "version": f.version });
-            Ok(form_error(
-                &state,
-                &who,
-                "console/user_form.html",
-                json!({ "new": false, "u": u, "orgs": orgs }),
-                e,
-            ))
+            Ok(form_error(&state, &who, "console/user_form.html", json!({ "new": false, "u": u, "orgs": orgs }), e))
         }
     }
 }
@@ -556,26 +433,25 @@ pub async fn user_enable(
 
 // ---- grants ----
 
-async fn grants_page(
-    state: &AppState,
-    who: &super::Principal,
-    user_id: i64,
-) -> WebResult<serde_json::Value> {
+async fn grants_page(state: &AppState, who: &super::Principal, user_id: i64) -> WebResult<serde_json::Value> {
     let (user, grants) = {
         let mut h = state.db.read().await?;
         let mut c = h.conn();
-        let u = store::user_by_id(&mut c, user_id)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let u = store::user_by_id(&mut c, user_id).await?.ok_or(Error::NotFound)?;
         (u, store::grants_of(&mut c, user_id).await?)
     };
     let orgs = org_options(state).await?;
-    let roles: Vec<_> = ALL_ROLES
-        .iter()
-        .map(|r| json!({ "value": r.as_str(), "label": r.label_zh() }))
-        .collect();
+    let sites: Vec<_> = {
+        let mut h = state.db.read().await?;
+        crate::site::store::all(&mut h.conn()).await?
+    }
+    .into_iter()
+    .filter(|s| !s.external)
+    .map(|s| json!({ "id": s.id, "label": s.name }))
+    .collect();
+    let roles: Vec<_> = ALL_ROLES.iter().map(|r| json!({ "value": r.as_str(), "label": r.label_zh() })).collect();
     Ok(
-        json!({ "user": { "id": user.id, "username": user.username, "display_name": user.display_name }, "grants": grants, "orgs": orgs, "roles": roles, "self": user.id == who.user_id, "errors": {} }),
+        json!({ "user": { "id": user.id, "username": user.username, "display_name": user.display_name }, "grants": grants, "orgs": orgs, "sites": sites, "roles": roles, "self": user.id == who.user_id, "errors": {} }),
     )
 }
 
@@ -607,28 +483,13 @@ pub async fn grant_add(
         let role = Role::parse(&f.role).ok_or_else(|| Error::field("role", "请选择角色"))?;
         let org_id = match f.org_id.trim() {
             "" => None,
-            s => Some(
-                s.parse::<i64>()
-                    .map_err(|_| Error::field("org_id", "机构范围无效"))?,
-            ),
+            s => Some(s.parse::<i64>().map_err(|_| Error::field("org_id", "机构范围无效"))?),
         };
         let site_id = match f.site_id.trim() {
             "" => None,
-            s => Some(
-                s.parse::<i64>()
-                    .map_err(|_| Error::field("site_id", "网站编号应为正整数"))?,
-            ),
+            s => Some(s.parse::<i64>().map_err(|_| Error::field("site_id", "网站编号应为正整数"))?),
         };
-        svc::grant(
-            &state.db,
-            Some(&who),
-            &who.actor(&ip),
-            id,
-            role,
-            org_id,
-            site_id,
-        )
-        .await
+        svc::grant(&state.db, Some(&who), &who.actor(&ip), id, role, org_id, site_id).await
     }
     .await;
     match result {

@@ -75,9 +75,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
     let shape_ok = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape_ok {
         return None;
     }
@@ -131,8 +129,7 @@ pub struct SpecialDay {
 /// A file with no days (e.g. 2027.json before the notice is published) parses fine;
 /// the caller must then NOT count that year as loaded (see [`Calendar::from_holiday_cn`]).
 pub fn parse_holiday_cn(json: &str) -> Result<(i32, Vec<String>, Vec<SpecialDay>), String> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("放假安排JSON格式错误: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("放假安排JSON格式错误: {e}"))?;
     let obj = v.as_object().ok_or("放假安排JSON顶层应为对象")?;
 
     let year = obj
@@ -146,38 +143,24 @@ pub fn parse_holiday_cn(json: &str) -> Result<(i32, Vec<String>, Vec<SpecialDay>
         Some(serde_json::Value::Array(a)) => a
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                p.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("papers第{}条应为字符串", i + 1))
-            })
+            .map(|(i, p)| p.as_str().map(str::to_owned).ok_or_else(|| format!("papers第{}条应为字符串", i + 1)))
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("papers字段应为数组".into()),
     };
 
-    let entries = obj
-        .get("days")
-        .and_then(|d| d.as_array())
-        .ok_or("放假安排缺少days数组")?;
+    let entries = obj.get("days").and_then(|d| d.as_array()).ok_or("放假安排缺少days数组")?;
 
     let mut seen = BTreeSet::new();
     let mut days = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let no = i + 1;
-        let date_str = e
-            .get("date")
-            .and_then(|d| d.as_str())
-            .ok_or_else(|| format!("第{no}条缺少date字段"))?;
+        let date_str = e.get("date").and_then(|d| d.as_str()).ok_or_else(|| format!("第{no}条缺少date字段"))?;
         let date = parse_date(date_str).ok_or_else(|| format!("第{no}条日期无效: {date_str}"))?;
         let off = e
             .get("isOffDay")
             .and_then(|o| o.as_bool())
             .ok_or_else(|| format!("第{no}条缺少isOffDay字段: {date_str}"))?;
-        let name = e
-            .get("name")
-            .and_then(|n| n.as_str())
-            .unwrap_or("")
-            .to_owned();
+        let name = e.get("name").and_then(|n| n.as_str()).unwrap_or("").to_owned();
         // Two entries for one date in a single notice is a data error, not a revision.
         if !seen.insert(date) {
             return Err(format!("第{no}条日期重复: {date_str}"));
@@ -206,10 +189,7 @@ pub struct Calendar {
 
 impl Calendar {
     /// Later entries for the same date win (a later notice revises an earlier one).
-    pub fn new(
-        days: impl IntoIterator<Item = SpecialDay>,
-        years_loaded: impl IntoIterator<Item = i32>,
-    ) -> Self {
+    pub fn new(days: impl IntoIterator<Item = SpecialDay>, years_loaded: impl IntoIterator<Item = i32>) -> Self {
         Calendar {
             days: days.into_iter().map(|d| (d.date, d)).collect(),
             years_loaded: years_loaded.into_iter().collect(),
@@ -223,8 +203,7 @@ impl Calendar {
         let mut days = Vec::new();
         let mut years = Vec::new();
         for (i, json) in files.into_iter().enumerate() {
-            let (year, _papers, ds) =
-                parse_holiday_cn(json).map_err(|e| format!("第{}个放假安排文件: {e}", i + 1))?;
+            let (year, _papers, ds) = parse_holiday_cn(json).map_err(|e| format!("第{}个放假安排文件: {e}", i + 1))?;
             if !ds.is_empty() {
                 years.push(year);
             }
@@ -281,28 +260,14 @@ impl Calendar {
                 DayKind::Weekend | DayKind::Holiday => skipped.push(SkippedDay {
                     date: d,
                     kind,
-                    name: self
-                        .days
-                        .get(&d)
-                        .map(|s| s.name.clone())
-                        .unwrap_or_default(),
+                    name: self.days.get(&d).map(|s| s.name.clone()).unwrap_or_default(),
                 }),
                 DayKind::AdjustedWorkday => adjusted_counted.push(d),
                 DayKind::Workday => {}
             }
         });
-        let years_missing = years_needed
-            .into_iter()
-            .filter(|y| !self.years_loaded.contains(y))
-            .collect();
-        DueExplanation {
-            start,
-            working_days: n,
-            due,
-            skipped,
-            adjusted_counted,
-            years_missing,
-        }
+        let years_missing = years_needed.into_iter().filter(|y| !self.years_loaded.contains(y)).collect();
+        DueExplanation { start, working_days: n, due, skipped, adjusted_counted, years_missing }
     }
 
     /// Steps day by day after `start`, reporting each examined day, until the
@@ -382,12 +347,7 @@ impl Calendar {
 
     /// Office minutes (whole, rounded down) elapsed between two local times;
     /// 0 if to <= from. Inverse of [`Calendar::add_working_minutes`].
-    pub fn working_minutes_between(
-        &self,
-        from: PrimitiveDateTime,
-        to: PrimitiveDateTime,
-        hours: &OfficeHours,
-    ) -> u32 {
+    pub fn working_minutes_between(&self, from: PrimitiveDateTime, to: PrimitiveDateTime, hours: &OfficeHours) -> u32 {
         if to <= from {
             return 0;
         }
@@ -396,16 +356,8 @@ impl Calendar {
         let mut date = from.date();
         loop {
             if self.is_working_day(date) {
-                let lo = if date == from.date() {
-                    from.time()
-                } else {
-                    Time::MIDNIGHT
-                };
-                let hi = if date == to.date() {
-                    Some(to.time())
-                } else {
-                    None
-                };
+                let lo = if date == from.date() { from.time() } else { Time::MIDNIGHT };
+                let hi = if date == to.date() { Some(to.time()) } else { None };
                 for &(ps, pe) in &periods {
                     let s = ps.max(lo);
                     let e = hi.map_or(pe, |h| pe.min(h));
@@ -441,9 +393,7 @@ pub struct OfficeHours {
 
 impl Default for OfficeHours {
     fn default() -> Self {
-        OfficeHours {
-            periods: vec![(hm(9, 0), hm(12, 0)), (hm(13, 30), hm(17, 30))],
-        }
+        OfficeHours { periods: vec![(hm(9, 0), hm(12, 0)), (hm(13, 30), hm(17, 30))] }
     }
 }
 
@@ -476,13 +426,10 @@ impl OfficeHours {
         for (i, part) in s.split(',').enumerate() {
             let no = i + 1;
             let part = part.trim();
-            let (a, b) = part
-                .split_once('-')
-                .ok_or_else(|| format!("第{no}段办公时间格式无效: {part}（应为HH:MM-HH:MM）"))?;
-            let start = parse_hm(a)
-                .ok_or_else(|| format!("第{no}段开始时间无效: {}（应为HH:MM）", a.trim()))?;
-            let end = parse_hm(b)
-                .ok_or_else(|| format!("第{no}段结束时间无效: {}（应为HH:MM）", b.trim()))?;
+            let (a, b) =
+                part.split_once('-').ok_or_else(|| format!("第{no}段办公时间格式无效: {part}（应为HH:MM-HH:MM）"))?;
+            let start = parse_hm(a).ok_or_else(|| format!("第{no}段开始时间无效: {}（应为HH:MM）", a.trim()))?;
+            let end = parse_hm(b).ok_or_else(|| format!("第{no}段结束时间无效: {}（应为HH:MM）", b.trim()))?;
             periods.push((start, end));
         }
         let hours = OfficeHours { periods };
@@ -500,20 +447,12 @@ impl OfficeHours {
         for (i, &(start, end)) in self.periods.iter().enumerate() {
             let no = i + 1;
             if end <= start {
-                return Err(format!(
-                    "第{no}段结束时间须晚于开始时间: {}-{}",
-                    fmt_hm(start),
-                    fmt_hm(end)
-                ));
+                return Err(format!("第{no}段结束时间须晚于开始时间: {}-{}", fmt_hm(start), fmt_hm(end)));
             }
             if i > 0 {
                 let (_, prev_end) = self.periods[i - 1];
                 if start < prev_end {
-                    return Err(format!(
-                        "第{no}段与上一段重叠或顺序颠倒: {}-{}",
-                        fmt_hm(start),
-                        fmt_hm(end)
-                    ));
+                    return Err(format!("第{no}段与上一段重叠或顺序颠倒: {}-{}", fmt_hm(start), fmt_hm(end)));
                 }
             }
         }
@@ -522,22 +461,13 @@ impl OfficeHours {
 
     /// Back to "09:00-12:00,13:30-17:30".
     pub fn to_string_spec(&self) -> String {
-        self.periods
-            .iter()
-            .map(|&(a, b)| format!("{}-{}", fmt_hm(a), fmt_hm(b)))
-            .collect::<Vec<_>>()
-            .join(",")
+        self.periods.iter().map(|&(a, b)| format!("{}-{}", fmt_hm(a), fmt_hm(b))).collect::<Vec<_>>().join(",")
     }
 
     /// Usable periods even for an invalid value: drop empty ones, sort, merge
     /// overlaps. Keeps the arithmetic total (no panic, no endless loop).
     fn normalized(&self) -> Vec<(Time, Time)> {
-        let mut ps: Vec<(Time, Time)> = self
-            .periods
-            .iter()
-            .copied()
-            .filter(|(a, b)| b > a)
-            .collect();
+        let mut ps: Vec<(Time, Time)> = self.periods.iter().copied().filter(|(a, b)| b > a).collect();
         ps.sort();
         let mut out: Vec<(Time, Time)> = Vec::with_capacity(ps.len());
         for (a, b) in ps {
@@ -599,11 +529,7 @@ impl DueExplanation {
     /// （2024-09-29、2024-10-12）。"
     pub fn to_zh(&self) -> String {
         let mut out = if self.working_days == 0 {
-            format!(
-                "自{}起算0个工作日，截止{}。",
-                format_date(self.start),
-                format_date(self.due)
-            )
+            format!("自{}起算0个工作日，截止{}。", format_date(self.start), format_date(self.due))
         } else {
             format!(
                 "自{}的次日起算{}个工作日，截止{}。",
@@ -622,11 +548,7 @@ impl DueExplanation {
                 DayKind::Holiday => {
                     holidays += 1;
                     match groups.last_mut() {
-                        Some((name, _, end))
-                            if *name == s.name && end.next_day() == Some(s.date) =>
-                        {
-                            *end = s.date
-                        }
+                        Some((name, _, end)) if *name == s.name && end.next_day() == Some(s.date) => *end = s.date,
                         _ => groups.push((&s.name, s.date, s.date)),
                     }
                 }
@@ -639,16 +561,8 @@ impl DueExplanation {
             let ranges: Vec<String> = groups
                 .iter()
                 .map(|&(name, a, b)| {
-                    let span = if a == b {
-                        format_date(a)
-                    } else {
-                        format!("{}至{}", format_date(a), format_date(b))
-                    };
-                    if name.is_empty() {
-                        span
-                    } else {
-                        format!("{name} {span}")
-                    }
+                    let span = if a == b { format_date(a) } else { format!("{}至{}", format_date(a), format_date(b)) };
+                    if name.is_empty() { span } else { format!("{name} {span}") }
                 })
                 .collect();
             skip_parts.push(format!("节假日{holidays}天（{}）", ranges.join("、")));
@@ -662,16 +576,8 @@ impl DueExplanation {
             clauses.push(format!("期间跳过{}", skip_parts.join("、")));
         }
         if !self.adjusted_counted.is_empty() {
-            let dates: Vec<String> = self
-                .adjusted_counted
-                .iter()
-                .map(|d| format_date(*d))
-                .collect();
-            clauses.push(format!(
-                "计入调休上班日{}天（{}）",
-                self.adjusted_counted.len(),
-                dates.join("、")
-            ));
+            let dates: Vec<String> = self.adjusted_counted.iter().map(|d| format_date(*d)).collect();
+            clauses.push(format!("计入调休上班日{}天（{}）", self.adjusted_counted.len(), dates.join("、")));
         }
         if !clauses.is_empty() {
             out.push_str(&clauses.join("；"));
@@ -679,15 +585,8 @@ impl DueExplanation {
         }
 
         if !self.years_missing.is_empty() {
-            let years: Vec<String> = self
-                .years_missing
-                .iter()
-                .map(|y| format!("{y}年"))
-                .collect();
-            out.push_str(&format!(
-                "注意：{}放假安排尚未录入，仅按周末计算。",
-                years.join("、")
-            ));
+            let years: Vec<String> = self.years_missing.iter().map(|y| format!("{y}年")).collect();
+            out.push_str(&format!("注意：{}放假安排尚未录入，仅按周末计算。", years.join("、")));
         }
         out
     }
@@ -727,12 +626,7 @@ mod tests {
             (DayKind::Workday, "workday", "工作日", true),
             (DayKind::Weekend, "weekend", "周末", false),
             (DayKind::Holiday, "holiday", "法定节假日", false),
-            (
-                DayKind::AdjustedWorkday,
-                "adjusted_workday",
-                "调休上班",
-                true,
-            ),
+            (DayKind::AdjustedWorkday, "adjusted_workday", "调休上班", true),
         ];
         for (k, s, zh, working) in table {
             assert_eq!(k.as_str(), s);
@@ -740,10 +634,7 @@ mod tests {
             assert_eq!(k.label_zh(), zh);
             assert_eq!(k.is_working(), working, "{s}");
             assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{s}\""));
-            assert_eq!(
-                serde_json::from_str::<DayKind>(&format!("\"{s}\"")).unwrap(),
-                k
-            );
+            assert_eq!(serde_json::from_str::<DayKind>(&format!("\"{s}\"")).unwrap(), k);
         }
         assert_eq!(DayKind::parse("Workday"), None);
         assert_eq!(DayKind::parse(""), None);
@@ -773,10 +664,7 @@ mod tests {
             assert_eq!(cal.kind(d), want, "{d}");
             assert_eq!(cal.is_working_day(d), want.is_working(), "{d}");
         }
-        assert_eq!(
-            cal.special(date!(2024 - 10 - 01)).map(|s| s.name.as_str()),
-            Some("国庆节")
-        );
+        assert_eq!(cal.special(date!(2024 - 10 - 01)).map(|s| s.name.as_str()), Some("国庆节"));
         assert_eq!(cal.special(date!(2024 - 03 - 02)), None);
         assert_eq!(
             cal.years_loaded().iter().copied().collect::<Vec<_>>(),
@@ -802,11 +690,7 @@ mod tests {
         ];
         for (start, n, want) in table {
             assert_eq!(cal.add_working_days(start, n), want, "{start} + {n}");
-            assert_eq!(
-                cal.explain_add_working_days(start, n).due,
-                want,
-                "{start} + {n}"
-            );
+            assert_eq!(cal.explain_add_working_days(start, n).due, want, "{start} + {n}");
         }
     }
 
@@ -840,33 +724,14 @@ mod tests {
         let cal = official();
         let e = cal.explain_add_working_days(date!(2024 - 09 - 27), 20);
         assert_eq!(e.due, date!(2024 - 10 - 30));
-        let holidays: Vec<Date> = e
-            .skipped
-            .iter()
-            .filter(|s| s.kind == DayKind::Holiday)
-            .map(|s| s.date)
-            .collect();
-        let national: Vec<Date> = (1..=7)
-            .map(|d| Date::from_calendar_date(2024, Month::October, d).unwrap())
-            .collect();
+        let holidays: Vec<Date> = e.skipped.iter().filter(|s| s.kind == DayKind::Holiday).map(|s| s.date).collect();
+        let national: Vec<Date> = (1..=7).map(|d| Date::from_calendar_date(2024, Month::October, d).unwrap()).collect();
         assert_eq!(holidays, national);
-        assert!(
-            e.skipped
-                .iter()
-                .filter(|s| s.kind == DayKind::Holiday)
-                .all(|s| s.name == "国庆节")
-        );
-        let weekends: Vec<&SkippedDay> = e
-            .skipped
-            .iter()
-            .filter(|s| s.kind == DayKind::Weekend)
-            .collect();
+        assert!(e.skipped.iter().filter(|s| s.kind == DayKind::Holiday).all(|s| s.name == "国庆节"));
+        let weekends: Vec<&SkippedDay> = e.skipped.iter().filter(|s| s.kind == DayKind::Weekend).collect();
         assert_eq!(weekends.len(), 6);
         assert!(weekends.iter().all(|s| s.name.is_empty()));
-        assert_eq!(
-            e.adjusted_counted,
-            vec![date!(2024 - 09 - 29), date!(2024 - 10 - 12)]
-        );
+        assert_eq!(e.adjusted_counted, vec![date!(2024 - 09 - 29), date!(2024 - 10 - 12)]);
         assert!(e.years_missing.is_empty());
         // skipped days are in date order, strictly between start and due
         assert!(e.skipped.windows(2).all(|w| w[0].date < w[1].date));
@@ -892,20 +757,12 @@ mod tests {
         // 中秋 then 国庆 2024: two holiday groups.
         let e = cal.explain_add_working_days(date!(2024 - 09 - 13), 12);
         let zh = e.to_zh();
-        assert!(
-            zh.contains("（中秋节 2024-09-15至2024-09-17、国庆节 2024-10-01至2024-10-07）"),
-            "{zh}"
-        );
+        assert!(zh.contains("（中秋节 2024-09-15至2024-09-17、国庆节 2024-10-01至2024-10-07）"), "{zh}");
 
         // Crossing into 2027 whose notice is not published yet.
         let e = cal.explain_add_working_days(date!(2026 - 12 - 20), 10);
         assert_eq!(e.years_missing, vec![2027]);
-        assert!(
-            e.to_zh()
-                .ends_with("注意：2027年放假安排尚未录入，仅按周末计算。"),
-            "{}",
-            e.to_zh()
-        );
+        assert!(e.to_zh().ends_with("注意：2027年放假安排尚未录入，仅按周末计算。"), "{}", e.to_zh());
 
         // Late December needs next year's notice too (元旦 may start in December).
         let e = cal.explain_add_working_days(date!(2026 - 12 - 24), 1);
@@ -914,10 +771,7 @@ mod tests {
 
         // Ordinary week: no skipped days.
         let e = cal.explain_add_working_days(date!(2024 - 03 - 04), 2);
-        assert_eq!(
-            e.to_zh(),
-            "自2024-03-04的次日起算2个工作日，截止2024-03-06。"
-        );
+        assert_eq!(e.to_zh(), "自2024-03-04的次日起算2个工作日，截止2024-03-06。");
 
         let e = cal.explain_add_working_days(date!(2024 - 03 - 04), 0);
         assert_eq!(e.to_zh(), "自2024-03-04起算0个工作日，截止2024-03-04。");
@@ -934,18 +788,8 @@ mod tests {
 
     #[test]
     fn explanation_same_name_non_consecutive_holidays_are_separate_ranges() {
-        let holiday = |d| SpecialDay {
-            date: d,
-            kind: DayKind::Holiday,
-            name: "测试节".into(),
-        };
-        let cal = Calendar::new(
-            [
-                holiday(date!(2024 - 03 - 05)),
-                holiday(date!(2024 - 03 - 07)),
-            ],
-            [2024],
-        );
+        let holiday = |d| SpecialDay { date: d, kind: DayKind::Holiday, name: "测试节".into() };
+        let cal = Calendar::new([holiday(date!(2024 - 03 - 05)), holiday(date!(2024 - 03 - 07))], [2024]);
         let e = cal.explain_add_working_days(date!(2024 - 03 - 04), 3);
         assert_eq!(e.due, date!(2024 - 03 - 11));
         assert_eq!(
@@ -961,33 +805,13 @@ mod tests {
         let h = OfficeHours::default();
         let table = [
             // Friday 16:30 + 4h: 60 min Friday + 180 min Monday morning -> Monday 12:00.
-            (
-                datetime!(2024-03-01 16:30),
-                240,
-                datetime!(2024-03-04 12:00),
-            ),
-            (
-                datetime!(2024-03-01 16:30),
-                210,
-                datetime!(2024-03-04 11:30),
-            ),
-            (
-                datetime!(2024-03-01 16:30),
-                241,
-                datetime!(2024-03-04 13:31),
-            ),
+            (datetime!(2024-03-01 16:30), 240, datetime!(2024-03-04 12:00)),
+            (datetime!(2024-03-01 16:30), 210, datetime!(2024-03-04 11:30)),
+            (datetime!(2024-03-01 16:30), 241, datetime!(2024-03-04 13:31)),
             // Friday before 国庆 2024: next working day is Sunday 09-29 (调休).
-            (
-                datetime!(2024-09-27 16:30),
-                240,
-                datetime!(2024-09-29 12:00),
-            ),
+            (datetime!(2024-09-27 16:30), 240, datetime!(2024-09-29 12:00)),
             // Monday 09-30 before 国庆: next working day is 10-08.
-            (
-                datetime!(2024-09-30 16:30),
-                240,
-                datetime!(2024-10-08 12:00),
-            ),
+            (datetime!(2024-09-30 16:30), 240, datetime!(2024-10-08 12:00)),
             // Lunch break start counts from 13:30.
             (datetime!(2024-03-04 12:15), 60, datetime!(2024-03-04 14:30)),
             (datetime!(2024-03-04 12:15), 0, datetime!(2024-03-04 13:30)),
@@ -996,59 +820,18 @@ mod tests {
             (datetime!(2024-03-04 18:00), 30, datetime!(2024-03-05 09:30)),
             (datetime!(2024-10-03 10:00), 30, datetime!(2024-10-08 09:30)),
             // Exactly filling the morning ends at 12:00, not 13:30.
-            (
-                datetime!(2024-03-04 09:00),
-                180,
-                datetime!(2024-03-04 12:00),
-            ),
-            (
-                datetime!(2024-03-04 09:00),
-                420,
-                datetime!(2024-03-04 17:30),
-            ),
-            (
-                datetime!(2024-03-04 09:00),
-                421,
-                datetime!(2024-03-05 09:01),
-            ),
+            (datetime!(2024-03-04 09:00), 180, datetime!(2024-03-04 12:00)),
+            (datetime!(2024-03-04 09:00), 420, datetime!(2024-03-04 17:30)),
+            (datetime!(2024-03-04 09:00), 421, datetime!(2024-03-05 09:01)),
             // Seconds are kept.
-            (
-                datetime!(2024-03-04 10:00:30),
-                5,
-                datetime!(2024-03-04 10:05:30),
-            ),
+            (datetime!(2024-03-04 10:00:30), 5, datetime!(2024-03-04 10:05:30)),
         ];
         for (start, m, want) in table {
-            assert_eq!(
-                cal.add_working_minutes(start, m, &h),
-                want,
-                "{start} + {m}min"
-            );
+            assert_eq!(cal.add_working_minutes(start, m, &h), want, "{start} + {m}min");
         }
-        assert_eq!(
-            cal.working_minutes_between(
-                datetime!(2024-03-01 16:30),
-                datetime!(2024-03-04 12:00),
-                &h
-            ),
-            240
-        );
-        assert_eq!(
-            cal.working_minutes_between(
-                datetime!(2024-03-04 12:00),
-                datetime!(2024-03-01 16:30),
-                &h
-            ),
-            0
-        );
-        assert_eq!(
-            cal.working_minutes_between(
-                datetime!(2024-10-01 00:00),
-                datetime!(2024-10-07 23:59),
-                &h
-            ),
-            0
-        );
+        assert_eq!(cal.working_minutes_between(datetime!(2024-03-01 16:30), datetime!(2024-03-04 12:00), &h), 240);
+        assert_eq!(cal.working_minutes_between(datetime!(2024-03-04 12:00), datetime!(2024-03-01 16:30), &h), 0);
+        assert_eq!(cal.working_minutes_between(datetime!(2024-10-01 00:00), datetime!(2024-10-07 23:59), &h), 0);
     }
 
     #[test]
@@ -1060,9 +843,7 @@ mod tests {
             OfficeHours::parse("09:00-17:00").unwrap(),
             OfficeHours::parse("08:00-10:00,10:00-11:00,19:00-21:15").unwrap(),
         ];
-        let durations = [
-            0u32, 1, 29, 60, 179, 180, 181, 240, 420, 421, 839, 840, 1000, 3000, 9999,
-        ];
+        let durations = [0u32, 1, 29, 60, 179, 180, 181, 240, 420, 421, 839, 840, 1000, 3000, 9999];
         for h in &hour_sets {
             // Every 47 minutes across the 2024 National Day period (holiday, 调休 weekend).
             let mut start = datetime!(2024-09-26 00:00);
@@ -1081,9 +862,7 @@ mod tests {
                     // The result lies in office time on a working day.
                     assert!(cal.is_working_day(end.date()), "{start} + {m}min = {end}");
                     assert!(
-                        h.periods
-                            .iter()
-                            .any(|&(a, b)| end.time() >= a && end.time() <= b),
+                        h.periods.iter().any(|&(a, b)| end.time() >= a && end.time() <= b),
                         "{start} + {m}min = {end} outside office hours"
                     );
                     // Longer duration never ends earlier.
@@ -1109,24 +888,15 @@ mod tests {
             ("09:00-12:00,13:30-17:30", "09:00-12:00,13:30-17:30"),
             (" 9:00 - 12:00 , 13:30-17:30 ", "09:00-12:00,13:30-17:30"),
             ("08:00-18:00", "08:00-18:00"),
-            (
-                "08:00-10:00,10:00-11:00,19:00-21:00",
-                "08:00-10:00,10:00-11:00,19:00-21:00",
-            ),
+            ("08:00-10:00,10:00-11:00,19:00-21:00", "08:00-10:00,10:00-11:00,19:00-21:00"),
         ];
         for (s, spec) in ok {
             let h = OfficeHours::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(h.to_string_spec(), spec);
             assert_eq!(OfficeHours::parse(&h.to_string_spec()).unwrap(), h);
         }
-        assert_eq!(
-            OfficeHours::default().to_string_spec(),
-            "09:00-12:00,13:30-17:30"
-        );
-        assert_eq!(
-            OfficeHours::parse("09:00-12:00,13:30-17:30").unwrap(),
-            OfficeHours::default()
-        );
+        assert_eq!(OfficeHours::default().to_string_spec(), "09:00-12:00,13:30-17:30");
+        assert_eq!(OfficeHours::parse("09:00-12:00,13:30-17:30").unwrap(), OfficeHours::default());
 
         let bad = [
             ("12:00-09:00", "结束时间须晚于开始时间"),
@@ -1152,17 +922,8 @@ mod tests {
     #[test]
     fn office_hours_serde_is_spec_string() {
         let h = OfficeHours::default();
-        assert_eq!(
-            serde_json::to_string(&h).unwrap(),
-            "\"09:00-12:00,13:30-17:30\""
-        );
-        assert_eq!(
-            serde_json::from_str::<OfficeHours>("\"09:00-17:00\"")
-                .unwrap()
-                .periods
-                .len(),
-            1
-        );
+        assert_eq!(serde_json::to_string(&h).unwrap(), "\"09:00-12:00,13:30-17:30\"");
+        assert_eq!(serde_json::from_str::<OfficeHours>("\"09:00-17:00\"").unwrap().periods.len(), 1);
         assert!(serde_json::from_str::<OfficeHours>("\"12:00-09:00\"").is_err());
     }
 
@@ -1172,10 +933,7 @@ mod tests {
         let start = datetime!(2024-03-04 10:00);
         let empty = OfficeHours { periods: vec![] };
         assert_eq!(cal.add_working_minutes(start, 60, &empty), start);
-        assert_eq!(
-            cal.working_minutes_between(start, datetime!(2024-03-05 10:00), &empty),
-            0
-        );
+        assert_eq!(cal.working_minutes_between(start, datetime!(2024-03-05 10:00), &empty), 0);
         // Unsorted + overlapping + inverted: treated as the merged valid periods 09:00-12:00.
         let messy = OfficeHours {
             periods: vec![
@@ -1186,14 +944,8 @@ mod tests {
             ],
         };
         assert!(messy.validate().is_err());
-        assert_eq!(
-            cal.add_working_minutes(start, 120, &messy),
-            datetime!(2024-03-04 12:00)
-        );
-        assert_eq!(
-            cal.add_working_minutes(start, 121, &messy),
-            datetime!(2024-03-05 09:01)
-        );
+        assert_eq!(cal.add_working_minutes(start, 120, &messy), datetime!(2024-03-04 12:00));
+        assert_eq!(cal.add_working_minutes(start, 121, &messy), datetime!(2024-03-05 09:01));
     }
 
     #[test]
@@ -1204,8 +956,7 @@ mod tests {
         let e = cal.explain_add_working_days(Date::MAX, 5);
         assert_eq!(e.due, Date::MAX);
         let _ = e.to_zh();
-        let far =
-            cal.add_working_minutes(PrimitiveDateTime::new(Date::MAX, time!(16:00)), 10_000, &h);
+        let far = cal.add_working_minutes(PrimitiveDateTime::new(Date::MAX, time!(16:00)), 10_000, &h);
         assert_eq!(far, PrimitiveDateTime::new(Date::MAX, time!(17:30)));
         assert_eq!(cal.working_days_between(Date::MAX, Date::MIN), 0);
         let _ = format_date(Date::MIN);
@@ -1220,10 +971,7 @@ mod tests {
         assert_eq!(year, 2020);
         assert_eq!(papers.len(), 2);
         assert_eq!(days.len(), 37);
-        let feb3 = days
-            .iter()
-            .find(|d| d.date == date!(2020 - 02 - 03))
-            .unwrap();
+        let feb3 = days.iter().find(|d| d.date == date!(2020 - 02 - 03)).unwrap();
         assert_eq!(feb3.kind, DayKind::Workday);
         assert_eq!(feb3.name, "春节");
 
@@ -1237,35 +985,18 @@ mod tests {
             ("[]".to_string(), "顶层应为对象"),
             (r#"{"papers":[],"days":[]}"#.to_string(), "year"),
             (r#"{"year":2024,"papers":[]}"#.to_string(), "days"),
-            (
-                r#"{"year":2024,"papers":[1],"days":[]}"#.to_string(),
-                "papers第1条",
-            ),
-            (
-                d(&format!(
-                    r#"{good},{good},{{"name":"x","date":"2024-02-30","isOffDay":true}}"#
-                )),
-                "第2条日期重复",
-            ),
+            (r#"{"year":2024,"papers":[1],"days":[]}"#.to_string(), "papers第1条"),
+            (d(&format!(r#"{good},{good},{{"name":"x","date":"2024-02-30","isOffDay":true}}"#)), "第2条日期重复"),
             (
                 d(&format!(
                     r#"{good},{{"name":"x","date":"2024-03-01","isOffDay":true}},{{"name":"x","date":"2024-02-30","isOffDay":true}}"#
                 )),
                 "第3条日期无效: 2024-02-30",
             ),
-            (
-                d(r#"{"name":"x","date":"2024/02/01","isOffDay":true}"#),
-                "第1条日期无效: 2024/02/01",
-            ),
-            (
-                d(r#"{"name":"x","date":"2024-2-1","isOffDay":true}"#),
-                "第1条日期无效",
-            ),
+            (d(r#"{"name":"x","date":"2024/02/01","isOffDay":true}"#), "第1条日期无效: 2024/02/01"),
+            (d(r#"{"name":"x","date":"2024-2-1","isOffDay":true}"#), "第1条日期无效"),
             (d(r#"{"name":"x","isOffDay":true}"#), "第1条缺少date字段"),
-            (
-                d(r#"{"name":"x","date":"2024-02-01","isOffDay":"yes"}"#),
-                "第1条缺少isOffDay字段",
-            ),
+            (d(r#"{"name":"x","date":"2024-02-01","isOffDay":"yes"}"#), "第1条缺少isOffDay字段"),
         ];
         for (json, want) in bad {
             let err = parse_holiday_cn(&json).expect_err(&json);
@@ -1275,32 +1006,16 @@ mod tests {
 
     #[test]
     fn calendar_later_notice_wins_and_special_day_serde() {
-        let first = SpecialDay {
-            date: date!(2020 - 02 - 01),
-            kind: DayKind::AdjustedWorkday,
-            name: "春节".into(),
-        };
-        let second = SpecialDay {
-            date: date!(2020 - 02 - 01),
-            kind: DayKind::Holiday,
-            name: "春节".into(),
-        };
+        let first = SpecialDay { date: date!(2020 - 02 - 01), kind: DayKind::AdjustedWorkday, name: "春节".into() };
+        let second = SpecialDay { date: date!(2020 - 02 - 01), kind: DayKind::Holiday, name: "春节".into() };
         let cal = Calendar::new([first.clone(), second], [2020]);
         assert_eq!(cal.kind(date!(2020 - 02 - 01)), DayKind::Holiday);
         assert_eq!(cal.special_days().count(), 1);
 
         let json = serde_json::to_string(&first).unwrap();
-        assert_eq!(
-            json,
-            r#"{"date":"2020-02-01","kind":"adjusted_workday","name":"春节"}"#
-        );
+        assert_eq!(json, r#"{"date":"2020-02-01","kind":"adjusted_workday","name":"春节"}"#);
         assert_eq!(serde_json::from_str::<SpecialDay>(&json).unwrap(), first);
-        assert!(
-            serde_json::from_str::<SpecialDay>(
-                r#"{"date":"2020-02-30","kind":"holiday","name":""}"#
-            )
-            .is_err()
-        );
+        assert!(serde_json::from_str::<SpecialDay>(r#"{"date":"2020-02-30","kind":"holiday","name":""}"#).is_err());
     }
 
     #[test]

@@ -21,26 +21,17 @@ pub async fn load(db: &Db) -> Result<Calendar> {
     let days = store::all_days(&mut c).await?;
     let years = store::years(&mut c).await?;
     let special = days.into_iter().filter_map(|d| {
-        Some(SpecialDay {
-            date: crate::clock::parse_date(&d.day)?,
-            kind: DayKind::parse(&d.kind)?,
-            name: d.name,
-        })
+        Some(SpecialDay { date: crate::clock::parse_date(&d.day)?, kind: DayKind::parse(&d.kind)?, name: d.name })
     });
-    Ok(Calendar::new(
-        special,
-        years.into_iter().map(|y| y.year as i32),
-    ))
+    Ok(Calendar::new(special, years.into_iter().map(|y| y.year as i32)))
 }
 
 pub async fn office_hours(db: &Db) -> Result<OfficeHours> {
     let mut h = db.read().await?;
-    Ok(
-        match store::get_setting(&mut h.conn(), OFFICE_HOURS_KEY).await? {
-            Some(s) => OfficeHours::parse(&s).unwrap_or_default(),
-            None => OfficeHours::default(),
-        },
-    )
+    Ok(match store::get_setting(&mut h.conn(), OFFICE_HOURS_KEY).await? {
+        Some(s) => OfficeHours::parse(&s).unwrap_or_default(),
+        None => OfficeHours::default(),
+    })
 }
 
 pub async fn set_office_hours(db: &Db, actor: &Actor, spec: &str) -> Result<OfficeHours> {
@@ -64,14 +55,8 @@ pub async fn set_office_hours(db: &Db, actor: &Actor, spec: &str) -> Result<Offi
 }
 
 /// Import one holiday-cn style notice file. Returns (notice year, days written).
-pub async fn import_notice(
-    db: &Db,
-    actor: &Actor,
-    json_text: &str,
-    source: &str,
-) -> Result<(i32, usize)> {
-    let (year, papers, days) =
-        parse_holiday_cn(json_text).map_err(|m| Error::field("notice", m))?;
+pub async fn import_notice(db: &Db, actor: &Actor, json_text: &str, source: &str) -> Result<(i32, usize)> {
+    let (year, papers, days) = parse_holiday_cn(json_text).map_err(|m| Error::field("notice", m))?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     for d in &days {
@@ -80,14 +65,8 @@ pub async fn import_notice(
     // An empty notice (not yet published) does not mark the year as loaded.
     if !days.is_empty() {
         let by = actor.user_id;
-        store::upsert_year(
-            &mut c,
-            year as i64,
-            &serde_json::to_string(&papers).unwrap_or_default(),
-            source,
-            by,
-        )
-        .await?;
+        store::upsert_year(&mut c, year as i64, &serde_json::to_string(&papers).unwrap_or_default(), source, by)
+            .await?;
     }
     audit::append(
         &mut c,
@@ -125,16 +104,10 @@ pub async fn set_day(db: &Db, actor: &Actor, date: Date, kind: DayKind, name: &s
     if name.chars().count() > 30 {
         return Err(Error::field("name", "名称不能超过 30 个字"));
     }
-    let weekend = matches!(
-        date.weekday(),
-        time::Weekday::Saturday | time::Weekday::Sunday
-    );
+    let weekend = matches!(date.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
     match (kind, weekend) {
         (DayKind::Weekend, false) => {
-            return Err(Error::field(
-                "kind",
-                "工作日不能设为周末；如放假请选“法定节假日”",
-            ));
+            return Err(Error::field("kind", "工作日不能设为周末；如放假请选“法定节假日”"));
         }
         (DayKind::AdjustedWorkday, false) => {
             return Err(Error::field("kind", "调休上班只能设在周六或周日"));

@@ -63,13 +63,7 @@ pub async fn day(c: &mut Conn<'_>, day: &str) -> Result<Option<DayRow>> {
     )
 }
 
-pub async fn upsert_year(
-    c: &mut Conn<'_>,
-    year: i64,
-    papers: &str,
-    source: &str,
-    by: Option<i64>,
-) -> Result<()> {
+pub async fn upsert_year(c: &mut Conn<'_>, year: i64, papers: &str, source: &str, by: Option<i64>) -> Result<()> {
     let now = crate::clock::now_ms();
     with_conn!(c, x => {
         sqlx::query(

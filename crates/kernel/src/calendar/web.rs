@@ -20,15 +20,8 @@ pub struct YearQuery {
     saved: Option<String>,
 }
 
-pub async fn year(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Query(q): Query<YearQuery>,
-) -> WebResult<Response> {
-    let year = q
-        .year
-        .filter(|y| (2000..=2100).contains(y))
-        .unwrap_or_else(|| today().year());
+pub async fn year(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<YearQuery>) -> WebResult<Response> {
+    let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or_else(|| today().year());
     page(&state, &who, year, q.saved.is_some(), json!({}), None).await
 }
 
@@ -56,31 +49,16 @@ async fn page(
     } else {
         axum::http::StatusCode::OK
     };
-    let kinds: Vec<_> = [
-        DayKind::Holiday,
-        DayKind::AdjustedWorkday,
-        DayKind::Workday,
-        DayKind::Weekend,
-    ]
-    .iter()
-    .map(|k| json!({ "value": k.as_str(), "label": k.label_zh() }))
-    .collect();
+    let kinds: Vec<_> = [DayKind::Holiday, DayKind::AdjustedWorkday, DayKind::Workday, DayKind::Weekend]
+        .iter()
+        .map(|k| json!({ "value": k.as_str(), "label": k.label_zh() }))
+        .collect();
     let ctx = json!({
         "year": year, "prev": year - 1, "next": year + 1, "days": days, "years": years, "loaded": loaded,
         "office_hours": hours.to_string_spec(), "can_edit": who.has(Perm::SettingsManage), "kinds": kinds,
         "saved": saved, "errors": errors, "error_message": message,
     });
-    Ok((
-        status,
-        render_with(
-            state,
-            Some(who),
-            "console/calendar.html",
-            ctx,
-            "/console/calendar",
-        )?,
-    )
-        .into_response())
+    Ok((status, render_with(state, Some(who), "console/calendar.html", ctx, "/console/calendar")?).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -125,9 +103,7 @@ pub async fn import(
 ) -> WebResult<Response> {
     match service::import_notice(&state.db, &who.actor(&ip), &f.notice, "console").await {
         Ok((year, _)) => Ok(see_other(&format!("/console/calendar?year={year}&saved=1"))),
-        Err(Error::Invalid(e)) => {
-            page(&state, &who, today().year(), false, json!(e.as_map()), None).await
-        }
+        Err(Error::Invalid(e)) => page(&state, &who, today().year(), false, json!(e.as_map()), None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -146,9 +122,7 @@ pub async fn set_hours(
 ) -> WebResult<Response> {
     match service::set_office_hours(&state.db, &who.actor(&ip), &f.office_hours).await {
         Ok(_) => Ok(see_other("/console/calendar?saved=1")),
-        Err(Error::Invalid(e)) => {
-            page(&state, &who, today().year(), false, json!(e.as_map()), None).await
-        }
+        Err(Error::Invalid(e)) => page(&state, &who, today().year(), false, json!(e.as_map()), None).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -160,11 +134,7 @@ pub struct DueQuery {
 }
 
 /// The calculator every desk uses: start date + N working days, with the reasoning.
-pub async fn due(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Query(q): Query<DueQuery>,
-) -> WebResult<Response> {
+pub async fn due(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<DueQuery>) -> WebResult<Response> {
     let from = q.from.clone().unwrap_or_else(|| fmt_date(today()));
     let days = q.days.clone().unwrap_or_else(|| "20".into());
     let mut errors = serde_json::Map::new();
@@ -186,21 +156,8 @@ pub async fn due(
         }
         _ => None,
     };
-    let status = if errors.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status =
+        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
     let ctx = json!({ "from": from, "days": days, "result": result, "errors": errors });
-    Ok((
-        status,
-        render_with(
-            &state,
-            Some(&who),
-            "console/due.html",
-            ctx,
-            "/console/calendar",
-        )?,
-    )
-        .into_response())
+    Ok((status, render_with(&state, Some(&who), "console/due.html", ctx, "/console/calendar")?).into_response())
 }

@@ -121,27 +121,20 @@ impl Db {
     /// Connect (creating the SQLite file and its folder if needed) without migrating.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?;
+            let opts = PgConnectOptions::from_str(url).map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await
-                .map_err(|e| {
-                    Error::Internal(format!("无法连接 PostgreSQL（{}）：{e}", redact_url(url)))
-                })?;
+                .map_err(|e| Error::Internal(format!("无法连接 PostgreSQL（{}）：{e}", redact_url(url))))?;
             Ok(Db::Pg(pool))
-        } else if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if let Some(parent) = Path::new(path).parent()
                 && !parent.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Error::Internal(format!("无法创建数据目录 {}：{e}", parent.display()))
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::Internal(format!("无法创建数据目录 {}：{e}", parent.display())))?;
             }
             let base = SqliteConnectOptions::new()
                 .filename(path)
@@ -165,10 +158,7 @@ impl Db {
                 .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
             Ok(Db::Sqlite { write, read })
         } else {
-            Err(Error::Internal(format!(
-                "数据库地址无效：{}（应以 postgres:// 或 sqlite:// 开头）",
-                redact_url(url)
-            )))
+            Err(Error::Internal(format!("数据库地址无效：{}（应以 postgres:// 或 sqlite:// 开头）", redact_url(url))))
         }
     }
 
@@ -203,11 +193,7 @@ impl Db {
                 .await
         })
         .unwrap_or_default();
-        Ok(self
-            .migrator()
-            .iter()
-            .filter(|m| !applied.contains(&m.version))
-            .count())
+        Ok(self.migrator().iter().filter(|m| !applied.contains(&m.version)).count())
     }
 
     /// A write transaction. SQLite: `BEGIN IMMEDIATE` on the single writer, so the
@@ -236,10 +222,7 @@ impl Db {
     /// (size, idle) of the main pool, for /metrics.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite { read, write } => (
-                read.size() + write.size(),
-                read.num_idle() + write.num_idle(),
-            ),
+            Db::Sqlite { read, write } => (read.size() + write.size(), read.num_idle() + write.num_idle()),
             Db::Pg(p) => (p.size(), p.num_idle()),
         }
     }
@@ -262,10 +245,7 @@ pub async fn sqlite_snapshot(db: &Db, file: &Path) -> Result<()> {
         return Err(Error::Internal("仅 SQLite 支持内置快照备份".into()));
     };
     let target = file.to_string_lossy().to_string();
-    sqlx::query("VACUUM INTO $1")
-        .bind(&target)
-        .execute(write)
-        .await?;
+    sqlx::query("VACUUM INTO $1").bind(&target).execute(write).await?;
     Ok(())
 }
 
@@ -273,9 +253,7 @@ pub async fn sqlite_snapshot(db: &Db, file: &Path) -> Result<()> {
 /// database and passes SQLite's integrity check. The old file is kept beside it.
 pub async fn sqlite_restore(backup: &Path, target: &Path) -> Result<()> {
     let url = format!("sqlite://{}", backup.display());
-    let opts = SqliteConnectOptions::from_str(&url)
-        .map_err(Error::internal)?
-        .read_only(true);
+    let opts = SqliteConnectOptions::from_str(&url).map_err(Error::internal)?.read_only(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(opts)

@@ -16,9 +16,7 @@ const SHANGHAI_OFFSET_MS: i64 = 8 * 3600 * 1000;
 const HORIZON_DAYS: i64 = 1827;
 
 const FIELD_NAMES: [&str; 5] = ["分钟", "小时", "日", "月", "星期"];
-const MONTH_NAMES: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
+const MONTH_NAMES: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DOW_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// A parsed 5-field cron expression: minute hour day-of-month month day-of-week
@@ -61,52 +59,17 @@ struct FieldSpec {
 }
 
 const SPECS: [FieldSpec; 5] = [
-    FieldSpec {
-        index: 0,
-        min: 0,
-        max: 59,
-        names: &[],
-        name_base: 0,
-    },
-    FieldSpec {
-        index: 1,
-        min: 0,
-        max: 23,
-        names: &[],
-        name_base: 0,
-    },
-    FieldSpec {
-        index: 2,
-        min: 1,
-        max: 31,
-        names: &[],
-        name_base: 0,
-    },
-    FieldSpec {
-        index: 3,
-        min: 1,
-        max: 12,
-        names: &MONTH_NAMES,
-        name_base: 1,
-    },
+    FieldSpec { index: 0, min: 0, max: 59, names: &[], name_base: 0 },
+    FieldSpec { index: 1, min: 0, max: 23, names: &[], name_base: 0 },
+    FieldSpec { index: 2, min: 1, max: 31, names: &[], name_base: 0 },
+    FieldSpec { index: 3, min: 1, max: 12, names: &MONTH_NAMES, name_base: 1 },
     // 7 is accepted as Sunday so "5-7" and "1-7" work.
-    FieldSpec {
-        index: 4,
-        min: 0,
-        max: 7,
-        names: &DOW_NAMES,
-        name_base: 0,
-    },
+    FieldSpec { index: 4, min: 0, max: 7, names: &DOW_NAMES, name_base: 0 },
 ];
 
 impl FieldSpec {
     fn error(&self, token: &str) -> String {
-        format!(
-            "第{}个字段（{}）无效：{}",
-            self.index + 1,
-            FIELD_NAMES[self.index],
-            token
-        )
+        format!("第{}个字段（{}）无效：{}", self.index + 1, FIELD_NAMES[self.index], token)
     }
 
     /// A single value: decimal digits or (for month/weekday) a 3-letter name.
@@ -121,10 +84,7 @@ impl FieldSpec {
             };
             return (self.min..=self.max).contains(&v).then_some(v);
         }
-        self.names
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(text))
-            .map(|p| p as u32 + self.name_base)
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(text)).map(|p| p as u32 + self.name_base)
     }
 
     /// Parses one comma-separated field into a bitset over min..=max.
@@ -135,12 +95,11 @@ impl FieldSpec {
             let err = || self.error(if elem.is_empty() { field } else { elem });
             let (range, step) = match elem.split_once('/') {
                 Some((r, s)) => {
-                    let step =
-                        if !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()) {
-                            s.parse::<u32>().map_err(|_| err())?
-                        } else {
-                            return Err(err());
-                        };
+                    let step = if !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit()) {
+                        s.parse::<u32>().map_err(|_| err())?
+                    } else {
+                        return Err(err());
+                    };
                     if step == 0 || step > self.max {
                         return Err(err());
                     }
@@ -206,20 +165,14 @@ impl Schedule {
             return Err("cron表达式不能为空".to_string());
         }
         let expr = if expr.starts_with('@') {
-            expand_macro(expr).ok_or_else(|| {
-                format!(
-                    "不支持的cron宏：{expr}（可用 @hourly、@daily、@weekly、@monthly、@yearly）"
-                )
-            })?
+            expand_macro(expr)
+                .ok_or_else(|| format!("不支持的cron宏：{expr}（可用 @hourly、@daily、@weekly、@monthly、@yearly）"))?
         } else {
             expr
         };
         let fields: Vec<&str> = expr.split_whitespace().collect();
         if fields.len() != 5 {
-            return Err(format!(
-                "cron表达式应有5个字段（分钟 小时 日 月 星期），实际为{}个",
-                fields.len()
-            ));
+            return Err(format!("cron表达式应有5个字段（分钟 小时 日 月 星期），实际为{}个", fields.len()));
         }
         let mut bits = [0u64; 5];
         for ((spec, field), out) in SPECS.iter().zip(&fields).zip(bits.iter_mut()) {
@@ -241,11 +194,7 @@ impl Schedule {
     fn day_matches(&self, date: Date) -> bool {
         let dom = self.days & (1 << date.day()) != 0;
         let dow = self.weekdays & (1 << date.weekday().number_days_from_sunday()) != 0;
-        if self.dom_star || self.dow_star {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        if self.dom_star || self.dow_star { dom && dow } else { dom || dow }
     }
 
     /// First (hour, minute) on a matching day at or after (h0, m0).
@@ -269,10 +218,7 @@ impl Schedule {
     /// Walks whole months and days, only looking at minutes on a matching day,
     /// so the cost is bounded by ~1900 cheap steps whatever the expression.
     pub fn next_after(&self, after: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
-        let truncated = PrimitiveDateTime::new(
-            after.date(),
-            Time::from_hms(after.hour(), after.minute(), 0).ok()?,
-        );
+        let truncated = PrimitiveDateTime::new(after.date(), Time::from_hms(after.hour(), after.minute(), 0).ok()?);
         let start = truncated.checked_add(Duration::minutes(1))?;
         // Near Date::MAX there is no horizon date; running off the calendar ends the search.
         let end = start.date().checked_add(Duration::days(HORIZON_DAYS));
@@ -311,10 +257,7 @@ impl Schedule {
         // Floor division so pre-1970 instants truncate towards the earlier minute.
         let local = OffsetDateTime::from_unix_timestamp(local_ms.div_euclid(1000)).ok()?;
         let next = self.next_after(PrimitiveDateTime::new(local.date(), local.time()))?;
-        next.assume_utc()
-            .unix_timestamp()
-            .checked_mul(1000)?
-            .checked_sub(SHANGHAI_OFFSET_MS)
+        next.assume_utc().unix_timestamp().checked_mul(1000)?.checked_sub(SHANGHAI_OFFSET_MS)
     }
 }
 
@@ -333,11 +276,7 @@ pub fn backoff_ms(attempt: u32) -> i64 {
     const CAP_MS: i64 = 6 * 3600 * 1000;
     let doublings = attempt.saturating_sub(1);
     // 30 s × 2^10 already exceeds the cap; stopping there keeps the shift small.
-    if doublings >= 10 {
-        CAP_MS
-    } else {
-        (BASE_MS << doublings).min(CAP_MS)
-    }
+    if doublings >= 10 { CAP_MS } else { (BASE_MS << doublings).min(CAP_MS) }
 }
 
 #[cfg(test)]
@@ -354,199 +293,55 @@ mod tests {
         type Case = (&'static str, PrimitiveDateTime, Option<PrimitiveDateTime>);
         let cases: &[Case] = &[
             // Steps.
-            (
-                "*/15 * * * *",
-                datetime!(2024-01-01 10:07),
-                Some(datetime!(2024-01-01 10:15)),
-            ),
-            (
-                "*/15 * * * *",
-                datetime!(2024-01-01 10:45),
-                Some(datetime!(2024-01-01 11:00)),
-            ),
-            (
-                "10-50/20 * * * *",
-                datetime!(2024-01-01 10:31),
-                Some(datetime!(2024-01-01 10:50)),
-            ),
-            (
-                "10-50/20 * * * *",
-                datetime!(2024-01-01 10:50),
-                Some(datetime!(2024-01-01 11:10)),
-            ),
-            (
-                "0 */6 * * *",
-                datetime!(2024-01-01 18:00),
-                Some(datetime!(2024-01-02 00:00)),
-            ),
+            ("*/15 * * * *", datetime!(2024-01-01 10:07), Some(datetime!(2024-01-01 10:15))),
+            ("*/15 * * * *", datetime!(2024-01-01 10:45), Some(datetime!(2024-01-01 11:00))),
+            ("10-50/20 * * * *", datetime!(2024-01-01 10:31), Some(datetime!(2024-01-01 10:50))),
+            ("10-50/20 * * * *", datetime!(2024-01-01 10:50), Some(datetime!(2024-01-01 11:10))),
+            ("0 */6 * * *", datetime!(2024-01-01 18:00), Some(datetime!(2024-01-02 00:00))),
             // Strictly after, seconds ignored.
-            (
-                "0 0 * * *",
-                datetime!(2024-01-01 00:00),
-                Some(datetime!(2024-01-02 00:00)),
-            ),
-            (
-                "0 0 * * *",
-                datetime!(2024-12-31 23:59:59.999),
-                Some(datetime!(2025-01-01 00:00)),
-            ),
-            (
-                "* * * * *",
-                datetime!(2024-01-01 10:00:30),
-                Some(datetime!(2024-01-01 10:01)),
-            ),
-            (
-                "5 3 * * *",
-                datetime!(2024-01-01 03:05),
-                Some(datetime!(2024-01-02 03:05)),
-            ),
-            (
-                "5 3,4 * * *",
-                datetime!(2024-01-01 03:05),
-                Some(datetime!(2024-01-01 04:05)),
-            ),
+            ("0 0 * * *", datetime!(2024-01-01 00:00), Some(datetime!(2024-01-02 00:00))),
+            ("0 0 * * *", datetime!(2024-12-31 23:59:59.999), Some(datetime!(2025-01-01 00:00))),
+            ("* * * * *", datetime!(2024-01-01 10:00:30), Some(datetime!(2024-01-01 10:01))),
+            ("5 3 * * *", datetime!(2024-01-01 03:05), Some(datetime!(2024-01-02 03:05))),
+            ("5 3,4 * * *", datetime!(2024-01-01 03:05), Some(datetime!(2024-01-01 04:05))),
             // Month ends.
-            (
-                "0 0 31 * *",
-                datetime!(2024-04-01 00:00),
-                Some(datetime!(2024-05-31 00:00)),
-            ),
-            (
-                "0 12 30,31 * *",
-                datetime!(2024-02-01 00:00),
-                Some(datetime!(2024-03-30 12:00)),
-            ),
-            (
-                "0 0 1 * *",
-                datetime!(2024-01-31 23:59),
-                Some(datetime!(2024-02-01 00:00)),
-            ),
-            (
-                "0 0 * * *",
-                datetime!(2024-02-28 23:59),
-                Some(datetime!(2024-02-29 00:00)),
-            ),
-            (
-                "0 0 * * *",
-                datetime!(2023-02-28 23:59),
-                Some(datetime!(2023-03-01 00:00)),
-            ),
-            (
-                "0 0 1 1 *",
-                datetime!(2024-12-31 12:00),
-                Some(datetime!(2025-01-01 00:00)),
-            ),
+            ("0 0 31 * *", datetime!(2024-04-01 00:00), Some(datetime!(2024-05-31 00:00))),
+            ("0 12 30,31 * *", datetime!(2024-02-01 00:00), Some(datetime!(2024-03-30 12:00))),
+            ("0 0 1 * *", datetime!(2024-01-31 23:59), Some(datetime!(2024-02-01 00:00))),
+            ("0 0 * * *", datetime!(2024-02-28 23:59), Some(datetime!(2024-02-29 00:00))),
+            ("0 0 * * *", datetime!(2023-02-28 23:59), Some(datetime!(2023-03-01 00:00))),
+            ("0 0 1 1 *", datetime!(2024-12-31 12:00), Some(datetime!(2025-01-01 00:00))),
             // Feb 29.
-            (
-                "0 0 29 2 *",
-                datetime!(2023-01-01 00:00),
-                Some(datetime!(2024-02-29 00:00)),
-            ),
-            (
-                "0 0 29 2 *",
-                datetime!(2024-02-29 00:00),
-                Some(datetime!(2028-02-29 00:00)),
-            ),
+            ("0 0 29 2 *", datetime!(2023-01-01 00:00), Some(datetime!(2024-02-29 00:00))),
+            ("0 0 29 2 *", datetime!(2024-02-29 00:00), Some(datetime!(2028-02-29 00:00))),
             // 2100 is not a leap year: next is 2104, beyond the 5-year horizon.
             ("0 0 29 2 *", datetime!(2096-03-01 00:00), None),
             ("0 0 30 2 *", datetime!(2024-01-01 00:00), None),
             ("0 0 31 4,6,9,11 *", datetime!(2024-01-01 00:00), None),
             // DOM/DOW OR rule when both restricted: 13th OR Friday.
-            (
-                "0 9 13 * 5",
-                datetime!(2024-09-01 00:00),
-                Some(datetime!(2024-09-06 09:00)),
-            ),
-            (
-                "0 9 13 * 5",
-                datetime!(2024-10-11 09:00),
-                Some(datetime!(2024-10-13 09:00)),
-            ),
-            (
-                "0 0 29 2 1",
-                datetime!(2023-02-01 00:00),
-                Some(datetime!(2023-02-06 00:00)),
-            ),
+            ("0 9 13 * 5", datetime!(2024-09-01 00:00), Some(datetime!(2024-09-06 09:00))),
+            ("0 9 13 * 5", datetime!(2024-10-11 09:00), Some(datetime!(2024-10-13 09:00))),
+            ("0 0 29 2 1", datetime!(2023-02-01 00:00), Some(datetime!(2023-02-06 00:00))),
             // AND when one side is *: Mondays only.
-            (
-                "0 9 * * 1",
-                datetime!(2024-09-01 00:00),
-                Some(datetime!(2024-09-02 09:00)),
-            ),
-            (
-                "0 9 13 * *",
-                datetime!(2024-09-01 00:00),
-                Some(datetime!(2024-09-13 09:00)),
-            ),
+            ("0 9 * * 1", datetime!(2024-09-01 00:00), Some(datetime!(2024-09-02 09:00))),
+            ("0 9 13 * *", datetime!(2024-09-01 00:00), Some(datetime!(2024-09-13 09:00))),
             // Vixie: "*/2" counts as * for the rule, so odd days AND Monday.
-            (
-                "0 0 */2 * 1",
-                datetime!(2024-09-01 00:00),
-                Some(datetime!(2024-09-09 00:00)),
-            ),
+            ("0 0 */2 * 1", datetime!(2024-09-01 00:00), Some(datetime!(2024-09-09 00:00))),
             // 7 and 0 are Sunday.
-            (
-                "0 0 * * 7",
-                datetime!(2024-09-02 00:00),
-                Some(datetime!(2024-09-08 00:00)),
-            ),
-            (
-                "0 0 * * 5-7",
-                datetime!(2024-09-08 00:00),
-                Some(datetime!(2024-09-13 00:00)),
-            ),
+            ("0 0 * * 7", datetime!(2024-09-02 00:00), Some(datetime!(2024-09-08 00:00))),
+            ("0 0 * * 5-7", datetime!(2024-09-08 00:00), Some(datetime!(2024-09-13 00:00))),
             // Names.
-            (
-                "30 8 * JAN,jul mon-FRI",
-                datetime!(2024-06-15 00:00),
-                Some(datetime!(2024-07-01 08:30)),
-            ),
-            (
-                "0 0 * * Sat",
-                datetime!(2024-09-01 00:00),
-                Some(datetime!(2024-09-07 00:00)),
-            ),
-            (
-                "0 0 1 dec *",
-                datetime!(2024-01-01 00:00),
-                Some(datetime!(2024-12-01 00:00)),
-            ),
+            ("30 8 * JAN,jul mon-FRI", datetime!(2024-06-15 00:00), Some(datetime!(2024-07-01 08:30))),
+            ("0 0 * * Sat", datetime!(2024-09-01 00:00), Some(datetime!(2024-09-07 00:00))),
+            ("0 0 1 dec *", datetime!(2024-01-01 00:00), Some(datetime!(2024-12-01 00:00))),
             // Macros.
-            (
-                "@hourly",
-                datetime!(2024-01-01 10:00),
-                Some(datetime!(2024-01-01 11:00)),
-            ),
-            (
-                "@daily",
-                datetime!(2024-01-01 10:00),
-                Some(datetime!(2024-01-02 00:00)),
-            ),
-            (
-                "@midnight",
-                datetime!(2024-01-01 10:00),
-                Some(datetime!(2024-01-02 00:00)),
-            ),
-            (
-                "@weekly",
-                datetime!(2024-09-02 00:00),
-                Some(datetime!(2024-09-08 00:00)),
-            ),
-            (
-                "@monthly",
-                datetime!(2024-01-31 12:00),
-                Some(datetime!(2024-02-01 00:00)),
-            ),
-            (
-                "@yearly",
-                datetime!(2024-06-01 00:00),
-                Some(datetime!(2025-01-01 00:00)),
-            ),
-            (
-                "@ANNUALLY",
-                datetime!(2024-06-01 00:00),
-                Some(datetime!(2025-01-01 00:00)),
-            ),
+            ("@hourly", datetime!(2024-01-01 10:00), Some(datetime!(2024-01-01 11:00))),
+            ("@daily", datetime!(2024-01-01 10:00), Some(datetime!(2024-01-02 00:00))),
+            ("@midnight", datetime!(2024-01-01 10:00), Some(datetime!(2024-01-02 00:00))),
+            ("@weekly", datetime!(2024-09-02 00:00), Some(datetime!(2024-09-08 00:00))),
+            ("@monthly", datetime!(2024-01-31 12:00), Some(datetime!(2024-02-01 00:00))),
+            ("@yearly", datetime!(2024-06-01 00:00), Some(datetime!(2025-01-01 00:00))),
+            ("@ANNUALLY", datetime!(2024-06-01 00:00), Some(datetime!(2025-01-01 00:00))),
             // Edge of the calendar: no panic, just None.
             ("0 0 1 1 *", datetime!(9999-06-01 00:00), None),
             ("* * * * *", datetime!(9999-12-31 23:59), None),
@@ -561,34 +356,14 @@ mod tests {
         let ms = |dt: OffsetDateTime| dt.unix_timestamp() * 1000 + i64::from(dt.millisecond());
         let cases: &[(&str, i64, Option<i64>)] = &[
             // 00:00Z = 08:00 Shanghai → 09:00 Shanghai = 01:00Z.
-            (
-                "0 9 * * *",
-                ms(datetime!(2024-01-01 00:00 UTC)),
-                Some(ms(datetime!(2024-01-01 01:00 UTC))),
-            ),
+            ("0 9 * * *", ms(datetime!(2024-01-01 00:00 UTC)), Some(ms(datetime!(2024-01-01 01:00 UTC)))),
             // 16:00Z is already the next local day (00:00 +08).
-            (
-                "0 0 * * *",
-                ms(datetime!(2024-01-01 15:59:59.999 UTC)),
-                Some(ms(datetime!(2024-01-01 16:00 UTC))),
-            ),
-            (
-                "0 0 * * *",
-                ms(datetime!(2024-01-01 16:00 UTC)),
-                Some(ms(datetime!(2024-01-02 16:00 UTC))),
-            ),
+            ("0 0 * * *", ms(datetime!(2024-01-01 15:59:59.999 UTC)), Some(ms(datetime!(2024-01-01 16:00 UTC)))),
+            ("0 0 * * *", ms(datetime!(2024-01-01 16:00 UTC)), Some(ms(datetime!(2024-01-02 16:00 UTC)))),
             // Local Monday 2024-09-02 starts at 2024-09-01 16:00Z.
-            (
-                "0 0 * * 1",
-                ms(datetime!(2024-09-01 00:00 UTC)),
-                Some(ms(datetime!(2024-09-01 16:00 UTC))),
-            ),
+            ("0 0 * * 1", ms(datetime!(2024-09-01 00:00 UTC)), Some(ms(datetime!(2024-09-01 16:00 UTC)))),
             // Sub-minute input is truncated to the minute, then strictly after.
-            (
-                "* * * * *",
-                ms(datetime!(2024-01-01 00:00:30.5 UTC)),
-                Some(ms(datetime!(2024-01-01 00:01 UTC))),
-            ),
+            ("* * * * *", ms(datetime!(2024-01-01 00:00:30.5 UTC)), Some(ms(datetime!(2024-01-01 00:01 UTC)))),
             // Before 1970: floor, not truncation toward zero.
             ("* * * * *", -1, Some(0)),
             ("0 8 1 1 *", -1, Some(0)), // 1970-01-01 08:00 +08 = epoch 0
@@ -599,11 +374,7 @@ mod tests {
             ("* * * * *", i64::MIN, None),
         ];
         for &(expr, after, want) in cases {
-            assert_eq!(
-                sched(expr).next_after_epoch_ms(after),
-                want,
-                "{expr} after {after}"
-            );
+            assert_eq!(sched(expr).next_after_epoch_ms(after), want, "{expr} after {after}");
         }
     }
 
@@ -657,32 +428,14 @@ mod tests {
             ("0 0 * * SAT-SUN", "第5个字段（星期）无效：SAT-SUN"),
             ("0 0 * * ?", "第5个字段（星期）无效：?"),
             ("０ 0 * * *", "第1个字段（分钟）无效：０"),
-            (
-                "0 0 * * 00000000000000000001",
-                "第5个字段（星期）无效：00000000000000000001",
-            ),
-            (
-                "0 0 * * */99999999999999999999",
-                "第5个字段（星期）无效：*/99999999999999999999",
-            ),
+            ("0 0 * * 00000000000000000001", "第5个字段（星期）无效：00000000000000000001"),
+            ("0 0 * * */99999999999999999999", "第5个字段（星期）无效：*/99999999999999999999"),
             ("", "cron表达式不能为空"),
             ("   ", "cron表达式不能为空"),
-            (
-                "0 0 * *",
-                "cron表达式应有5个字段（分钟 小时 日 月 星期），实际为4个",
-            ),
-            (
-                "0 0 * * * *",
-                "cron表达式应有5个字段（分钟 小时 日 月 星期），实际为6个",
-            ),
-            (
-                "@reboot",
-                "不支持的cron宏：@reboot（可用 @hourly、@daily、@weekly、@monthly、@yearly）",
-            ),
-            (
-                "@daily extra",
-                "不支持的cron宏：@daily extra（可用 @hourly、@daily、@weekly、@monthly、@yearly）",
-            ),
+            ("0 0 * *", "cron表达式应有5个字段（分钟 小时 日 月 星期），实际为4个"),
+            ("0 0 * * * *", "cron表达式应有5个字段（分钟 小时 日 月 星期），实际为6个"),
+            ("@reboot", "不支持的cron宏：@reboot（可用 @hourly、@daily、@weekly、@monthly、@yearly）"),
+            ("@daily extra", "不支持的cron宏：@daily extra（可用 @hourly、@daily、@weekly、@monthly、@yearly）"),
         ];
         for &(expr, want) in cases {
             assert_eq!(Schedule::parse(expr), Err(want.to_string()), "{expr:?}");
@@ -711,10 +464,7 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             self.0 >> 33
         }
         fn below(&mut self, n: u64) -> u64 {
@@ -725,10 +475,7 @@ mod tests {
     /// Vixie "star" flags re-derived from the expression text, independently of
     /// `Schedule::parse`, for the reference matcher.
     fn text_stars(expr: &str) -> (bool, bool) {
-        let fields: Vec<&str> = expand_macro(expr)
-            .unwrap_or(expr)
-            .split_whitespace()
-            .collect();
+        let fields: Vec<&str> = expand_macro(expr).unwrap_or(expr).split_whitespace().collect();
         (fields[2].starts_with('*'), fields[4].starts_with('*'))
     }
 
@@ -737,11 +484,7 @@ mod tests {
         let wd = dt.weekday().number_days_from_sunday();
         let dom_ok = (s.days >> dt.day()) & 1 == 1;
         let dow_ok = (s.weekdays >> wd) & 1 == 1;
-        let day_ok = if stars.0 || stars.1 {
-            dom_ok && dow_ok
-        } else {
-            dom_ok || dow_ok
-        };
+        let day_ok = if stars.0 || stars.1 { dom_ok && dow_ok } else { dom_ok || dow_ok };
         (s.minutes >> dt.minute()) & 1 == 1
             && (s.hours >> dt.hour()) & 1 == 1
             && (s.months >> dt.month() as u8) & 1 == 1
@@ -869,14 +612,8 @@ mod tests {
                         // Beyond the window the fast path must still land on a
                         // matching minute past the window (or find nothing).
                         if let Some(g) = got {
-                            assert!(
-                                g > after + Duration::minutes(WINDOW),
-                                "{expr} after {after}: {g}"
-                            );
-                            assert!(
-                                naive_matches(&s, text_stars(expr), g),
-                                "{expr} after {after}: {g} does not match"
-                            );
+                            assert!(g > after + Duration::minutes(WINDOW), "{expr} after {after}: {g}");
+                            assert!(naive_matches(&s, text_stars(expr), g), "{expr} after {after}: {g} does not match");
                         }
                     }
                 }
@@ -884,10 +621,7 @@ mod tests {
         }
         eprintln!("brute force: {checked} queries, {found_in_window} found in window");
         // Guard against a vacuous test (e.g. every expression failing to parse).
-        assert!(
-            checked > 900 && found_in_window > 400,
-            "checked {checked}, found {found_in_window}"
-        );
+        assert!(checked > 900 && found_in_window > 400, "checked {checked}, found {found_in_window}");
     }
 
     #[test]
@@ -897,18 +631,11 @@ mod tests {
         let s = sched("0 0 29 2 *");
         let mut rng = Lcg(29);
         for _ in 0..5_000 {
-            let after = datetime!(2001-01-01 00:00)
-                + Duration::minutes(rng.below(90 * 366 * 24 * 60) as i64);
+            let after = datetime!(2001-01-01 00:00) + Duration::minutes(rng.below(90 * 366 * 24 * 60) as i64);
             match s.next_after(after) {
                 Some(g) => {
-                    assert_eq!(
-                        (g.month(), g.day(), g.hour(), g.minute()),
-                        (Month::February, 29, 0, 0)
-                    );
-                    assert!(
-                        g > after && g - after <= Duration::days(HORIZON_DAYS),
-                        "{after} → {g}"
-                    );
+                    assert_eq!((g.month(), g.day(), g.hour(), g.minute()), (Month::February, 29, 0, 0));
+                    assert!(g > after && g - after <= Duration::days(HORIZON_DAYS), "{after} → {g}");
                     // No leap day was skipped in between.
                     let mut y = after.year();
                     while y < g.year() {

@@ -139,16 +139,12 @@ pub async fn retry(c: &mut Conn<'_>, id: i64) -> Result<Job> {
 
 pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<Job>> {
     let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
-    Ok(
-        with_conn!(c, x => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?,
-    )
+    Ok(with_conn!(c, x => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?)
 }
 
 /// Jobs with the given status, newest first.
 pub async fn list(c: &mut Conn<'_>, status: &str, limit: i64) -> Result<Vec<Job>> {
-    let sql = format!(
-        "SELECT {JOB_COLS} FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
-    );
+    let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2");
     Ok(
         with_conn!(c, x => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql)).bind(status).bind(limit).fetch_all(&mut **x).await)?,
     )
@@ -222,10 +218,7 @@ pub async fn fire_due_schedules(db: &Db) -> Result<usize> {
     };
     let mut fired = 0;
     for s in due {
-        let next = cron::Schedule::parse(&s.cron)
-            .ok()
-            .and_then(|c| c.next_after_epoch_ms(now))
-            .unwrap_or(i64::MAX);
+        let next = cron::Schedule::parse(&s.cron).ok().and_then(|c| c.next_after_epoch_ms(now)).unwrap_or(i64::MAX);
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
         let won = with_conn!(&mut c, x => {
@@ -233,8 +226,7 @@ pub async fn fire_due_schedules(db: &Db) -> Result<usize> {
                 .bind(next).bind(now).bind(&s.name).bind(s.next_run_at).execute(&mut **x).await.map(|r| r.rows_affected())
         })? == 1;
         if won {
-            let payload: serde_json::Value =
-                serde_json::from_str(&s.payload).unwrap_or(serde_json::json!({}));
+            let payload: serde_json::Value = serde_json::from_str(&s.payload).unwrap_or(serde_json::json!({}));
             let key = format!("schedule:{}:{}", s.name, s.next_run_at);
             enqueue(&mut c, &s.job_kind, &payload, now, Some(&key)).await?;
             fired += 1;

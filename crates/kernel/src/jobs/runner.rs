@@ -32,10 +32,7 @@ impl Registry {
         F: Fn(JobContext, serde_json::Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.handlers.insert(
-            kind.to_string(),
-            Arc::new(move |ctx, v| Box::pin(f(ctx, v))),
-        );
+        self.handlers.insert(kind.to_string(), Arc::new(move |ctx, v| Box::pin(f(ctx, v))));
     }
     pub fn kinds(&self) -> Vec<String> {
         let mut k: Vec<String> = self.handlers.keys().cloned().collect();
@@ -56,21 +53,14 @@ pub fn builtin(reg: &mut Registry) {
     reg.register("jobs.cleanup", |ctx, _| async move {
         let week_ago = crate::clock::now_ms() - 7 * 24 * 3600 * 1000;
         let mut tx = ctx.db.begin().await.map_err(|e| e.to_string())?;
-        super::delete_done_before(&mut tx.conn(), week_ago)
-            .await
-            .map_err(|e| e.to_string())?;
+        super::delete_done_before(&mut tx.conn(), week_ago).await.map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())
     });
     // A broken chain fails this job, so it shows as dead in the console and in /metrics.
     reg.register("audit.verify", |ctx, _| async move {
-        match crate::audit::verify(&ctx.db)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        match crate::audit::verify(&ctx.db).await.map_err(|e| e.to_string())? {
             crate::audit::Verdict::Intact { .. } => Ok(()),
-            crate::audit::Verdict::Broken { seq, reason } => {
-                Err(format!("审计日志校验失败：第 {seq} 条：{reason}"))
-            }
+            crate::audit::Verdict::Broken { seq, reason } => Err(format!("审计日志校验失败：第 {seq} 条：{reason}")),
         }
     });
 }
@@ -83,12 +73,7 @@ pub const BUILTIN_SCHEDULES: [(&str, &str, &str); 3] = [
 
 pub fn worker_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!(
-        "{}:{}:{}",
-        host.trim(),
-        std::process::id(),
-        crate::audit::hex(&crate::random_bytes::<4>())
-    )
+    format!("{}:{}:{}", host.trim(), std::process::id(), crate::audit::hex(&crate::random_bytes::<4>()))
 }
 
 /// Run one job to its end (success, retry or dead).
@@ -97,12 +82,8 @@ pub async fn run_one(db: &Db, reg: &Registry, job: super::Job, worker: &str, lea
         let _ = super::fail(db, &job, worker, &format!("未知的任务类型：{}", job.kind)).await;
         return;
     };
-    let payload: serde_json::Value =
-        serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
-    let ctx = JobContext {
-        db: db.clone(),
-        job_id: job.id,
-    };
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
+    let ctx = JobContext { db: db.clone(), job_id: job.id };
     // Spawned so a panic is caught as a JoinError; heartbeats keep the lease alive.
     let mut task = tokio::spawn(handler(ctx, payload));
     let beat = Duration::from_millis((lease_ms / 3).max(1000) as u64);

@@ -18,14 +18,7 @@ pub async fn list(State(state): State<AppState>, Auth(who): Auth) -> WebResult<R
     let schedules = super::schedules(&mut c).await?;
     drop(h);
     let ctx = json!({ "counts": counts, "dead": dead, "queued": queued, "running": running, "schedules": schedules });
-    Ok(render_with(
-        &state,
-        Some(&who),
-        "console/jobs.html",
-        ctx,
-        "/console/jobs",
-    )?
-    .into_response())
+    Ok(render_with(&state, Some(&who), "console/jobs.html", ctx, "/console/jobs")?.into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -41,15 +34,7 @@ pub async fn retry(
     let mut tx = state.db.begin().await?;
     let mut c = tx.conn();
     let job = super::retry(&mut c, id).await?;
-    audit::append(
-        &mut c,
-        &who.actor(&ip),
-        "job.retry",
-        "job",
-        id,
-        json!({ "kind": job.kind }),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(&ip), "job.retry", "job", id, json!({ "kind": job.kind })).await?;
     outbox::emit(&mut c, "job.retried", id, json!({})).await?;
     tx.commit().await?;
     Ok(see_other("/console/jobs"))

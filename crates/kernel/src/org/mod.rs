@@ -19,13 +19,8 @@ pub enum OrgKind {
     Other,
 }
 
-pub const ORG_KINDS: [OrgKind; 5] = [
-    OrgKind::Government,
-    OrgKind::Department,
-    OrgKind::Street,
-    OrgKind::Institution,
-    OrgKind::Other,
-];
+pub const ORG_KINDS: [OrgKind; 5] =
+    [OrgKind::Government, OrgKind::Department, OrgKind::Street, OrgKind::Institution, OrgKind::Other];
 
 impl OrgKind {
     pub fn as_str(self) -> &'static str {
@@ -183,10 +178,7 @@ pub fn validate(input: &OrgInput) -> Result<OrgValues, FieldErrors> {
     };
     let phone = input.phone.trim().to_string();
     check_len(&mut errs, "phone", "联系电话", &phone, 50);
-    if !phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " -+()（）,，、".contains(c))
-    {
+    if !phone.chars().all(|c| c.is_ascii_digit() || " -+()（）,，、".contains(c)) {
         errs.add("phone", "联系电话只能包含数字、空格和 - + ( )");
     }
     let address = input.address.trim().to_string();
@@ -237,11 +229,7 @@ mod tests {
     use super::*;
 
     fn ok_input() -> OrgInput {
-        OrgInput {
-            name: "区教育局".into(),
-            kind: "department".into(),
-            ..Default::default()
-        }
+        OrgInput { name: "区教育局".into(), kind: "department".into(), ..Default::default() }
     }
 
     #[test]
@@ -259,48 +247,23 @@ mod tests {
         for f in ["name", "kind", "uscc", "email", "sort_order"] {
             assert!(e.get(f).is_some(), "missing error for {f}: {e:?}");
         }
-        let long = OrgInput {
-            name: "机".repeat(101),
-            ..ok_input()
-        };
-        assert!(
-            validate(&long)
-                .unwrap_err()
-                .get("name")
-                .unwrap()
-                .contains("100")
-        );
+        let long = OrgInput { name: "机".repeat(101), ..ok_input() };
+        assert!(validate(&long).unwrap_err().get("name").unwrap().contains("100"));
     }
 
     #[test]
     fn codes_must_agree() {
         let body = "MA1234567";
-        let Some(c) = crate::cn::org_code_check_char(&body[..8]) else {
-            panic!()
-        };
+        let Some(c) = crate::cn::org_code_check_char(&body[..8]) else { panic!() };
         let org_code = format!("{}{c}", &body[..8]);
         let first17 = format!("11341702{}", &org_code);
         let first17 = &first17[..17];
         let uscc = format!("{first17}{}", crate::cn::uscc_check_char(first17).unwrap());
-        let v = validate(&OrgInput {
-            uscc: uscc.clone(),
-            org_code: org_code.clone(),
-            ..ok_input()
-        })
-        .unwrap();
+        let v = validate(&OrgInput { uscc: uscc.clone(), org_code: org_code.clone(), ..ok_input() }).unwrap();
         assert_eq!(v.uscc.as_deref(), Some(uscc.as_str()));
         // A valid organisation code that is not the USCC's body is refused.
-        let other = format!(
-            "{}{}",
-            "12345678",
-            crate::cn::org_code_check_char("12345678").unwrap()
-        );
-        let e = validate(&OrgInput {
-            uscc,
-            org_code: other,
-            ..ok_input()
-        })
-        .unwrap_err();
+        let other = format!("{}{}", "12345678", crate::cn::org_code_check_char("12345678").unwrap());
+        let e = validate(&OrgInput { uscc, org_code: other, ..ok_input() }).unwrap_err();
         assert!(e.get("org_code").is_some());
     }
 }

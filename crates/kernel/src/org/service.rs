@@ -25,35 +25,16 @@ pub async fn create(db: &Db, who: &Principal, ip: &str, input: &OrgInput) -> Res
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let parent_path = match v.parent_id {
-        Some(pid) => {
-            store::get(&mut c, pid)
-                .await?
-                .ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?
-                .path
-        }
+        Some(pid) => store::get(&mut c, pid).await?.ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?.path,
         None => String::from("/"),
     };
-    let scope_path = if v.parent_id.is_some() {
-        Some(parent_path.as_str())
-    } else {
-        None
-    };
+    let scope_path = if v.parent_id.is_some() { Some(parent_path.as_str()) } else { None };
     if !who.can(Perm::OrgManage, scope_path, None) {
         return Err(Error::Forbidden("不能在该机构下新建机构".into()));
     }
-    let id = store::insert(&mut c, &v, &parent_path)
-        .await
-        .map_err(unique_to_field)?;
+    let id = store::insert(&mut c, &v, &parent_path).await.map_err(unique_to_field)?;
     let org = store::get(&mut c, id).await?.ok_or(Error::NotFound)?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "org.create",
-        "org",
-        id,
-        json!({ "after": &org }),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "org.create", "org", id, json!({ "after": &org })).await?;
     outbox::emit(&mut c, "org.changed", id, json!({ "op": "create" })).await?;
     tx.commit().await?;
     Ok(org)
@@ -65,27 +46,12 @@ pub async fn create_as(db: &Db, actor: &audit::Actor, input: &OrgInput) -> Resul
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let parent_path = match v.parent_id {
-        Some(pid) => {
-            store::get(&mut c, pid)
-                .await?
-                .ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?
-                .path
-        }
+        Some(pid) => store::get(&mut c, pid).await?.ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?.path,
         None => String::from("/"),
     };
-    let id = store::insert(&mut c, &v, &parent_path)
-        .await
-        .map_err(unique_to_field)?;
+    let id = store::insert(&mut c, &v, &parent_path).await.map_err(unique_to_field)?;
     let org = store::get(&mut c, id).await?.ok_or(Error::NotFound)?;
-    audit::append(
-        &mut c,
-        actor,
-        "org.create",
-        "org",
-        id,
-        json!({ "after": &org }),
-    )
-    .await?;
+    audit::append(&mut c, actor, "org.create", "org", id, json!({ "after": &org })).await?;
     outbox::emit(&mut c, "org.changed", id, json!({ "op": "create" })).await?;
     tx.commit().await?;
     Ok(org)
@@ -93,11 +59,7 @@ pub async fn create_as(db: &Db, actor: &audit::Actor, input: &OrgInput) -> Resul
 
 pub async fn update(db: &Db, who: &Principal, ip: &str, id: i64, input: &OrgInput) -> Result<Org> {
     let v = validate(input).map_err(Error::Invalid)?;
-    let version: i64 = input
-        .version
-        .trim()
-        .parse()
-        .map_err(|_| Error::field("version", "缺少版本号，请刷新后重试"))?;
+    let version: i64 = input.version.trim().parse().map_err(|_| Error::field("version", "缺少版本号，请刷新后重试"))?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let before = store::get(&mut c, id).await?.ok_or(Error::NotFound)?;
@@ -107,14 +69,9 @@ pub async fn update(db: &Db, who: &Principal, ip: &str, id: i64, input: &OrgInpu
     let new_parent_path = match v.parent_id {
         Some(pid) if pid == id => return Err(Error::field("parent_id", "上级机构不能是自己")),
         Some(pid) => {
-            let p = store::get(&mut c, pid)
-                .await?
-                .ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?;
+            let p = store::get(&mut c, pid).await?.ok_or_else(|| Error::field("parent_id", "上级机构不存在"))?;
             if p.path.starts_with(&before.path) {
-                return Err(Error::field(
-                    "parent_id",
-                    "不能把机构移到它自己的下级机构之下",
-                ));
+                return Err(Error::field("parent_id", "不能把机构移到它自己的下级机构之下"));
             }
             if !who.can(Perm::OrgManage, Some(&p.path), None) {
                 return Err(Error::Forbidden("不能把机构移到该上级机构之下".into()));
@@ -123,34 +80,20 @@ pub async fn update(db: &Db, who: &Principal, ip: &str, id: i64, input: &OrgInpu
         }
         None => {
             if before.parent_id.is_some() && !who.can(Perm::OrgManage, None, None) {
-                return Err(Error::Forbidden(
-                    "只有全区范围的系统管理员可以设立顶级机构".into(),
-                ));
+                return Err(Error::Forbidden("只有全区范围的系统管理员可以设立顶级机构".into()));
             }
             "/".to_string()
         }
     };
-    if !store::update(&mut c, id, version, &v)
-        .await
-        .map_err(unique_to_field)?
-    {
-        return Err(Error::Conflict(
-            "该机构已被他人修改，请刷新页面查看最新内容后再保存".into(),
-        ));
+    if !store::update(&mut c, id, version, &v).await.map_err(unique_to_field)? {
+        return Err(Error::Conflict("该机构已被他人修改，请刷新页面查看最新内容后再保存".into()));
     }
     if v.parent_id != before.parent_id {
         store::rewrite_paths(&mut c, &before.path, &format!("{new_parent_path}{id}/")).await?;
     }
     let after = store::get(&mut c, id).await?.ok_or(Error::NotFound)?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "org.update",
-        "org",
-        id,
-        json!({ "before": &before, "after": &after }),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "org.update", "org", id, json!({ "before": &before, "after": &after }))
+        .await?;
     outbox::emit(&mut c, "org.changed", id, json!({ "op": "update" })).await?;
     tx.commit().await?;
     Ok(after)
@@ -172,15 +115,7 @@ pub async fn delete(db: &Db, who: &Principal, ip: &str, id: i64) -> Result<()> {
         )));
     }
     store::delete(&mut c, id).await?;
-    audit::append(
-        &mut c,
-        &who.actor(ip),
-        "org.delete",
-        "org",
-        id,
-        json!({ "before": &before }),
-    )
-    .await?;
+    audit::append(&mut c, &who.actor(ip), "org.delete", "org", id, json!({ "before": &before })).await?;
     outbox::emit(&mut c, "org.changed", id, json!({ "op": "delete" })).await?;
     tx.commit().await?;
     Ok(())

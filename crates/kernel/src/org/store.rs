@@ -9,26 +9,21 @@ const COLS: &str = "id, parent_id, path, name, short_name, kind, uscc, org_code,
 
 pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<Org>> {
     let sql = format!("SELECT {COLS} FROM orgs WHERE id = $1");
-    Ok(
-        with_conn!(c, x => sqlx::query_as::<_, Org>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?,
-    )
+    Ok(with_conn!(c, x => sqlx::query_as::<_, Org>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **x).await)?)
 }
 
 /// Every organisation in tree order (by path segments' sort order is approximated by
 /// path, then sort_order within siblings, done in Rust to keep the SQL portable).
 pub async fn all(c: &mut Conn<'_>) -> Result<Vec<Org>> {
     let sql = format!("SELECT {COLS} FROM orgs ORDER BY path");
-    let rows: Vec<Org> = with_conn!(c, x => sqlx::query_as::<_, Org>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **x).await)?;
+    let rows: Vec<Org> =
+        with_conn!(c, x => sqlx::query_as::<_, Org>(sqlx::AssertSqlSafe(sql)).fetch_all(&mut **x).await)?;
     Ok(tree_order(rows))
 }
 
 /// Depth-first order with siblings by (sort_order, name).
 pub fn tree_order(mut rows: Vec<Org>) -> Vec<Org> {
-    rows.sort_by(|a, b| {
-        a.sort_order
-            .cmp(&b.sort_order)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    rows.sort_by(|a, b| a.sort_order.cmp(&b.sort_order).then_with(|| a.name.cmp(&b.name)));
     let mut out = Vec::with_capacity(rows.len());
     fn visit(parent: Option<i64>, rows: &[Org], out: &mut Vec<Org>, depth: usize) {
         if depth > 64 {
@@ -103,7 +98,5 @@ pub async fn delete(c: &mut Conn<'_>, id: i64) -> Result<()> {
 }
 
 pub async fn count(c: &mut Conn<'_>) -> Result<i64> {
-    Ok(
-        with_conn!(c, x => sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(&mut **x).await)?,
-    )
+    Ok(with_conn!(c, x => sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(&mut **x).await)?)
 }

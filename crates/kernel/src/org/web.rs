@@ -11,12 +11,7 @@ use crate::web::ctx::{form_error, render, render_with, see_other};
 use crate::web::{AppState, Auth, ClientIp, CsrfForm, WebResult};
 
 fn kinds() -> serde_json::Value {
-    json!(
-        ORG_KINDS
-            .iter()
-            .map(|k| json!({ "value": k.as_str(), "label": k.label_zh() }))
-            .collect::<Vec<_>>()
-    )
+    json!(ORG_KINDS.iter().map(|k| json!({ "value": k.as_str(), "label": k.label_zh() })).collect::<Vec<_>>())
 }
 
 async fn parents(state: &AppState, exclude: Option<&str>) -> WebResult<serde_json::Value> {
@@ -24,9 +19,7 @@ async fn parents(state: &AppState, exclude: Option<&str>) -> WebResult<serde_jso
     Ok(json!(
         orgs.iter()
             .filter(|o| exclude.is_none_or(|p| !o.path.starts_with(p)))
-            .map(
-                |o| json!({ "id": o.id, "label": format!("{}{}", "　".repeat(o.depth()), o.name) })
-            )
+            .map(|o| json!({ "id": o.id, "label": format!("{}{}", "　".repeat(o.depth()), o.name) }))
             .collect::<Vec<_>>()
     ))
 }
@@ -36,11 +29,7 @@ pub struct ListQuery {
     saved: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Query(q): Query<ListQuery>,
-) -> WebResult<Response> {
+pub async fn list(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<ListQuery>) -> WebResult<Response> {
     let orgs = service::list(&state.db).await?;
     let rows: Vec<_> = orgs
         .iter()
@@ -71,7 +60,8 @@ pub async fn new_form(
         kind: "department".into(),
         ..Default::default()
     };
-    let ctx = json!({ "new": true, "o": input, "kinds": kinds(), "parents": parents(&state, None).await?, "errors": {} });
+    let ctx =
+        json!({ "new": true, "o": input, "kinds": kinds(), "parents": parents(&state, None).await?, "errors": {} });
     Ok(render(&state, Some(&who), "console/org_form.html", ctx)?.into_response())
 }
 
@@ -90,11 +80,7 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    Path(id): Path<i64>,
-) -> WebResult<Response> {
+pub async fn edit_form(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> WebResult<Response> {
     let o = service::get(&state.db, id).await?;
     let input = OrgInput {
         parent_id: o.parent_id.map(|p| p.to_string()).unwrap_or_default(),

@@ -39,8 +39,7 @@ impl From<sqlx::Error> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if matches!(self.0, Error::Unauthenticated) {
             return Redirect::to("/login").into_response();
         }
@@ -67,12 +66,7 @@ pub struct Auth(pub Arc<Principal>);
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Arc<Principal>>()
-            .cloned()
-            .map(Auth)
-            .ok_or(WebError(Error::Unauthenticated))
+        parts.extensions.get::<Arc<Principal>>().cloned().map(Auth).ok_or(WebError(Error::Unauthenticated))
     }
 }
 
@@ -87,10 +81,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 pub fn client_ip(parts: &Parts) -> String {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     match peer {
         Some(ip) if ip.is_loopback() => parts
             .headers
@@ -112,29 +103,20 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for CsrfForm<T> 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let principal = req.extensions().get::<Arc<Principal>>().cloned();
         // A body over the limit keeps its 413; status_pages explains it in Chinese.
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|r| r.status().into_response())?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|r| r.status().into_response())?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        let token = pairs
-            .iter()
-            .find(|(k, _)| k == "_csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let token = pairs.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
         let Some(p) = principal else {
             return Err(WebError(Error::Unauthenticated).into_response());
         };
         if token.is_empty() || !constant_time_eq(token.as_bytes(), p.csrf_token.as_bytes()) {
-            return Err(WebError(Error::Forbidden(
-                "表单已过期或来源无法验证，请刷新页面后重新提交".into(),
-            ))
-            .into_response());
+            return Err(
+                WebError(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into())).into_response()
+            );
         }
         serde_urlencoded::from_bytes::<T>(&bytes)
             .map(CsrfForm)
-            .map_err(|e| {
-                WebError(Error::field("form", format!("表单内容无效：{e}"))).into_response()
-            })
+            .map_err(|e| WebError(Error::field("form", format!("表单内容无效：{e}"))).into_response())
     }
 }
 
@@ -149,45 +131,17 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem {
-        href: "/console",
-        label: "首页",
-        perm: Perm::Console,
-    },
-    NavItem {
-        href: "/console/orgs",
-        label: "机构",
-        perm: Perm::OrgManage,
-    },
-    NavItem {
-        href: "/console/users",
-        label: "用户与授权",
-        perm: Perm::UserView,
-    },
-    NavItem {
-        href: "/console/calendar",
-        label: "工作日历",
-        perm: Perm::Console,
-    },
-    NavItem {
-        href: "/console/audit",
-        label: "审计日志",
-        perm: Perm::AuditRead,
-    },
-    NavItem {
-        href: "/console/jobs",
-        label: "后台任务",
-        perm: Perm::JobView,
-    },
+    NavItem { href: "/console", label: "首页", perm: Perm::Console },
+    NavItem { href: "/console/orgs", label: "机构", perm: Perm::OrgManage },
+    NavItem { href: "/console/users", label: "用户与授权", perm: Perm::UserView },
+    NavItem { href: "/console/sites", label: "网站", perm: Perm::Console },
+    NavItem { href: "/console/calendar", label: "工作日历", perm: Perm::Console },
+    NavItem { href: "/console/audit", label: "审计日志", perm: Perm::AuditRead },
+    NavItem { href: "/console/jobs", label: "后台任务", perm: Perm::JobView },
 ];
 
 /// Render a console page: `ctx` plus the shell's own values (user, nav, CSRF token).
-pub fn render(
-    state: &AppState,
-    who: Option<&Principal>,
-    template: &str,
-    ctx: Value,
-) -> WebResult<Html<String>> {
+pub fn render(state: &AppState, who: Option<&Principal>, template: &str, ctx: Value) -> WebResult<Html<String>> {
     render_with(state, who, template, ctx, "")
 }
 
@@ -205,17 +159,15 @@ pub fn render_with(
             .filter(|n| p.has(n.perm))
             .map(|n| json!({ "href": n.href, "label": n.label, "current": n.href == path }))
             .collect();
-        m.insert("me".into(), json!({ "id": p.user_id, "username": p.username, "display_name": p.display_name, "roles": roles }));
+        m.insert(
+            "me".into(),
+            json!({ "id": p.user_id, "username": p.username, "display_name": p.display_name, "roles": roles }),
+        );
         m.insert("csrf".into(), json!(p.csrf_token));
         m.insert("nav".into(), json!(nav));
     }
-    let tmpl = state
-        .templates
-        .get_template(template)
-        .map_err(Error::internal)?;
-    let html = tmpl
-        .render(minijinja::Value::from_serialize(&ctx))
-        .map_err(Error::internal)?;
+    let tmpl = state.templates.get_template(template).map_err(Error::internal)?;
+    let html = tmpl.render(minijinja::Value::from_serialize(&ctx)).map_err(Error::internal)?;
     Ok(Html(html))
 }
 
@@ -225,19 +177,11 @@ pub fn see_other(to: &str) -> Response {
 }
 
 /// Re-display a form with its field errors and what was typed (422).
-pub fn form_error(
-    state: &AppState,
-    who: &Principal,
-    template: &str,
-    mut ctx: Value,
-    err: Error,
-) -> Response {
+pub fn form_error(state: &AppState, who: &Principal, template: &str, mut ctx: Value, err: Error) -> Response {
     let (status, errors, message) = match &err {
-        Error::Invalid(f) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!(f.as_map()),
-            "请按提示修改后重新提交".to_string(),
-        ),
+        Error::Invalid(f) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(f.as_map()), "请按提示修改后重新提交".to_string())
+        }
         Error::Conflict(m) => (StatusCode::CONFLICT, json!({}), m.clone()),
         Error::Forbidden(m) => (StatusCode::FORBIDDEN, json!({}), format!("无权操作：{m}")),
         Error::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, json!({}), m.clone()),

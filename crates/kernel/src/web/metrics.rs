@@ -55,12 +55,7 @@ impl Metrics {
         out.push_str("# HELP gongkai_http_request_duration_seconds Request latency.\n# TYPE gongkai_http_request_duration_seconds histogram\n");
         for k in &keys {
             let s = &m[k];
-            let labels = format!(
-                "method=\"{}\",route=\"{}\",status=\"{}\"",
-                k.0,
-                esc(&k.1),
-                k.2
-            );
+            let labels = format!("method=\"{}\",route=\"{}\",status=\"{}\"", k.0, esc(&k.1), k.2);
             for (i, b) in BUCKETS_MS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -70,19 +65,13 @@ impl Metrics {
                 );
             }
             let n = s.count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "gongkai_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {n}"
-            );
+            let _ = writeln!(out, "gongkai_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {n}");
             let _ = writeln!(
                 out,
                 "gongkai_http_request_duration_seconds_sum{{{labels}}} {}",
                 s.sum_us.load(Ordering::Relaxed) as f64 / 1e6
             );
-            let _ = writeln!(
-                out,
-                "gongkai_http_request_duration_seconds_count{{{labels}}} {n}"
-            );
+            let _ = writeln!(out, "gongkai_http_request_duration_seconds_count{{{labels}}} {n}");
         }
     }
 }

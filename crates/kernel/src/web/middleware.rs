@@ -19,54 +19,33 @@ pub const SESSION_COOKIE: &str = "gk_session";
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let uri = req.uri().path().to_string();
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
-    let route = route.unwrap_or_else(|| {
-        if status == 404 {
-            "unmatched".into()
-        } else {
-            uri.clone()
-        }
-    });
-    state
-        .metrics
-        .observe(method.as_str(), &route, status, elapsed.as_micros() as u64);
+    let route = route.unwrap_or_else(|| if status == 404 { "unmatched".into() } else { uri.clone() });
+    state.metrics.observe(method.as_str(), &route, status, elapsed.as_micros() as u64);
     tracing::info!(method = %method, path = %uri, status, ms = elapsed.as_millis() as u64, "request");
     resp
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
 }
 
 /// Attach the principal of a valid session cookie to the request.
-pub async fn load_principal(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn load_principal(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(token) = cookie_value(req.headers(), SESSION_COOKIE) {
         match auth_service::principal_for_token(&state.db, &state.cfg.security, &token).await {
             Ok(Some(auth_service::SessionState::Active(p))) => {
                 req.extensions_mut().insert(Arc::new(p));
             }
             Ok(Some(auth_service::SessionState::MfaPending(user_id))) => {
-                req.extensions_mut()
-                    .insert(auth_service::PendingMfa(user_id));
+                req.extensions_mut().insert(auth_service::PendingMfa(user_id));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "session lookup failed"),
@@ -78,11 +57,7 @@ pub async fn load_principal(
 /// Guard for console routes: signed in, password changed if required, permission held.
 pub async fn require(State(perm): State<Perm>, req: Request, next: Next) -> Response {
     let Some(p) = req.extensions().get::<Arc<Principal>>().cloned() else {
-        let next_url = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/console");
+        let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/console");
         let target = format!("/login?next={}", urlencode(next_url));
         return Redirect::to(&target).into_response();
     };
@@ -103,9 +78,7 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -121,27 +94,19 @@ pub async fn status_pages(State(state): State<AppState>, req: Request, next: Nex
     if !(status.is_client_error() || status.is_server_error()) || !wants_html {
         return resp;
     }
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let explicit = resp.extensions().get::<ErrorMessage>().cloned();
     if ct.starts_with("text/html") || ct.starts_with("application/json") {
         return resp;
     }
-    let message = explicit
-        .map(|m| m.0)
-        .unwrap_or_else(|| default_message(&state, status));
+    let message = explicit.map(|m| m.0).unwrap_or_else(|| default_message(&state, status));
     // This layer sits outside the session loader (so it also dresses the CSRF, size and
     // timeout layers' bare responses); look the user up only now, for the navigation.
     let principal = match token {
-        Some(t) => {
-            match auth_service::principal_for_token(&state.db, &state.cfg.security, &t).await {
-                Ok(Some(auth_service::SessionState::Active(p))) => Some(p),
-                _ => None,
-            }
-        }
+        Some(t) => match auth_service::principal_for_token(&state.db, &state.cfg.security, &t).await {
+            Ok(Some(auth_service::SessionState::Active(p))) => Some(p),
+            _ => None,
+        },
         None => None,
     };
     let page = render(

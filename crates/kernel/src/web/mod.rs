@@ -89,6 +89,7 @@ console_routes! {
     get  "/console/grants/{id}" GrantManage => crate::auth::web::grants_of_user;
     post "/console/grants/{id}" GrantManage => crate::auth::web::grant_add;
     post "/console/grants/{id}/revoke" GrantManage => crate::auth::web::grant_revoke;
+    get  "/console/sites" Console => crate::site::web::list;
     get  "/console/calendar" Console => crate::calendar::web::year;
     get  "/console/calendar/due" Console => crate::calendar::web::due;
     post "/console/calendar/day" SettingsManage => crate::calendar::web::set_day;
@@ -144,11 +145,7 @@ pub fn app(state: AppState) -> Router {
 /// whatever the system default.
 pub fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let domain = if addr.is_ipv6() {
-        Domain::IPV6
-    } else {
-        Domain::IPV4
-    };
+    let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
     let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     if addr.is_ipv6() && addr.ip().is_unspecified() {
         sock.set_only_v6(false)?;
@@ -167,7 +164,5 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -8,37 +8,19 @@ use super::AppState;
 use super::templates::Static;
 
 pub async fn healthz() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "ok\n",
-    )
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n")
 }
 
 /// Ready when the database answers and every embedded migration is applied.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let plain = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
     if let Err(e) = state.db.ping().await {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            plain,
-            format!("database unreachable: {e}\n"),
-        )
-            .into_response();
+        return (StatusCode::SERVICE_UNAVAILABLE, plain, format!("database unreachable: {e}\n")).into_response();
     }
     match state.db.pending_migrations().await {
         Ok(0) => (plain, "ready\n").into_response(),
-        Ok(n) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            plain,
-            format!("{n} migrations pending\n"),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            plain,
-            format!("migration check failed: {e}\n"),
-        )
-            .into_response(),
+        Ok(n) => (StatusCode::SERVICE_UNAVAILABLE, plain, format!("{n} migrations pending\n")).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, plain, format!("migration check failed: {e}\n")).into_response(),
     }
 }
 
@@ -53,30 +35,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     );
     let _ = writeln!(out, "gongkai_db_pool_connections{{state=\"open\"}} {size}");
     let _ = writeln!(out, "gongkai_db_pool_connections{{state=\"idle\"}} {idle}");
-    let _ = writeln!(
-        out,
-        "# HELP gongkai_jobs Jobs by status.\n# TYPE gongkai_jobs gauge"
-    );
+    let _ = writeln!(out, "# HELP gongkai_jobs Jobs by status.\n# TYPE gongkai_jobs gauge");
     if let Ok(mut h) = state.db.read().await
         && let Ok(counts) = crate::jobs::counts(&mut h.conn()).await
     {
         for status in ["queued", "running", "done", "dead"] {
-            let n = counts
-                .iter()
-                .find(|(s, _)| s == status)
-                .map(|(_, n)| *n)
-                .unwrap_or(0);
+            let n = counts.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
             let _ = writeln!(out, "gongkai_jobs{{status=\"{status}\"}} {n}");
         }
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }
 
 pub async fn static_file(Path(path): Path<String>) -> Response {
@@ -92,12 +60,8 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
                 _ => "application/octet-stream",
             };
             let mut r = (StatusCode::OK, f.data.into_owned()).into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
             r
         }
         None => StatusCode::NOT_FOUND.into_response(),

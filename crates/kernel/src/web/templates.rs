@@ -18,36 +18,24 @@ pub fn environment() -> Environment<'static> {
         // rust-embed only serves names inside the folder; ".." never escapes it.
         Ok(Embedded::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
     });
-    env.add_filter("dt", |ms: Option<i64>| {
-        ms.map(crate::clock::fmt_ms).unwrap_or_default()
-    });
+    env.add_filter("dt", |ms: Option<i64>| ms.map(crate::clock::fmt_ms).unwrap_or_default());
     env.add_filter("role_label", |r: String| {
-        crate::auth::Role::parse(&r)
-            .map(|r| r.label_zh().to_string())
-            .unwrap_or(r)
+        crate::auth::Role::parse(&r).map(|r| r.label_zh().to_string()).unwrap_or(r)
     });
     env.add_filter("role_labels", |rs: Option<String>| {
         let labels: Vec<String> = rs
             .unwrap_or_default()
             .split(',')
             .filter(|r| !r.is_empty())
-            .map(|r| {
-                crate::auth::Role::parse(r)
-                    .map(|r| r.label_zh().to_string())
-                    .unwrap_or_else(|| r.to_string())
-            })
+            .map(|r| crate::auth::Role::parse(r).map(|r| r.label_zh().to_string()).unwrap_or_else(|| r.to_string()))
             .collect();
         labels.join("、")
     });
     env.add_filter("org_kind_label", |k: String| {
-        crate::org::OrgKind::parse(&k)
-            .map(|k| k.label_zh().to_string())
-            .unwrap_or(k)
+        crate::org::OrgKind::parse(&k).map(|k| k.label_zh().to_string()).unwrap_or(k)
     });
     env.add_filter("day_kind_label", |k: String| {
-        crate::calendar::rules::DayKind::parse(&k)
-            .map(|k| k.label_zh().to_string())
-            .unwrap_or(k)
+        crate::calendar::rules::DayKind::parse(&k).map(|k| k.label_zh().to_string()).unwrap_or(k)
     });
     env.add_function("field_error", |errors: Value, field: String| -> Value {
         errors.get_attr(&field).unwrap_or(Value::UNDEFINED)
