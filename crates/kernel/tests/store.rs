@@ -367,7 +367,10 @@ async fn users_and_grants_keep_the_triad_separate() {
             "{name}: duplicate grant"
         );
         assert!(
-            matches!(auth::grant(&t.db, Some(&sec), &actor(), u.id, Role::Editor, None, Some(999)).await, Err(Error::Invalid(_))),
+            matches!(
+                auth::grant(&t.db, Some(&sec), &actor(), u.id, Role::Editor, None, Some(999)).await,
+                Err(Error::Invalid(_))
+            ),
             "{name}: unknown site"
         );
         let gid = auth::grant(&t.db, Some(&sec), &actor(), u.id, Role::Editor, None, None).await.unwrap();
