@@ -91,7 +91,7 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<ExitCode, String> {
     }
     let url = cfg.database_url();
     if url.starts_with("postgres") {
-        return pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &file.to_string_lossy(), &url]);
+        return pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &file.to_string_lossy()], &url, None);
     }
     let db = gongkai_kernel::open(cfg).await.map_err(|e| e.to_string())?;
     // VACUUM INTO writes a consistent snapshot while the server keeps running.
@@ -107,21 +107,34 @@ pub async fn restore(cfg: &Config, file: &Path) -> Result<ExitCode, String> {
     }
     let url = cfg.database_url();
     if url.starts_with("postgres") {
-        return pg_tool(
-            "pg_restore",
-            &["--clean", "--if-exists", "--no-owner", "--dbname", &url, &file.to_string_lossy()],
-        );
+        return pg_tool("pg_restore", &["--clean", "--if-exists", "--no-owner"], &url, Some(&file.to_string_lossy()));
     }
     if let Some(pid) = server_running(cfg) {
-        return Err(format!("gongkai 正在运行（进程 {pid}），请先停止服务再恢复"));
+        return Err(format!(
+            "gongkai 正在运行（进程 {pid}），请先停止服务再恢复。如确认服务已停止，请删除 {} 后重试",
+            cfg.data_dir.join(PID_FILE).display()
+        ));
     }
-    gongkai_kernel::db::sqlite_restore(file, &cfg.data_dir.join("gongkai.db")).await.map_err(|e| e.to_string())?;
+    let target =
+        gongkai_kernel::db::sqlite_path(&url).ok_or_else(|| format!("无法识别数据库地址：{}", redact_url(&url)))?;
+    gongkai_kernel::db::sqlite_restore(file, &target).await.map_err(|e| e.to_string())?;
     println!("已从 {} 恢复。", file.display());
     Ok(ExitCode::SUCCESS)
 }
 
-fn pg_tool(tool: &str, args: &[&str]) -> Result<ExitCode, String> {
-    match std::process::Command::new(tool).args(args).status() {
+/// Run pg_dump / pg_restore. The password travels in PGPASSWORD, not on the command line
+/// where `ps` would show it.
+fn pg_tool(tool: &str, args: &[&str], url: &str, last: Option<&str>) -> Result<ExitCode, String> {
+    let (url, password) = split_password(url);
+    let mut cmd = std::process::Command::new(tool);
+    cmd.args(args).arg("--dbname").arg(&url);
+    if let Some(l) = last {
+        cmd.arg(l);
+    }
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    match cmd.status() {
         Ok(s) if s.success() => {
             println!("{tool} 完成。");
             Ok(ExitCode::SUCCESS)
@@ -130,5 +143,40 @@ fn pg_tool(tool: &str, args: &[&str]) -> Result<ExitCode, String> {
         Err(e) => Err(format!(
             "找不到 {tool}（{e}）。请安装 PostgreSQL 客户端（Debian：apt-get install postgresql-client），或手动执行：pg_dump --format=custom 数据库地址 > 备份文件；恢复用 pg_restore --clean --if-exists --dbname 数据库地址 备份文件"
         )),
+    }
+}
+
+/// `postgres://user:pass@host/db` → (`postgres://user@host/db`, Some("pass")), the password
+/// percent-decoded as libpq would.
+fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let Some((creds, host)) = rest.rsplit_once('@') else { return (url.to_string(), None) };
+    let Some((user, pass)) = creds.split_once(':') else { return (url.to_string(), None) };
+    let mut bytes = Vec::new();
+    let b = pass.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            bytes.push(v);
+            i += 3;
+        } else {
+            bytes.push(b[i]);
+            i += 1;
+        }
+    }
+    (format!("{scheme}://{user}@{host}"), Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn password_leaves_the_url() {
+        let (u, p) = super::split_password("postgres://gk:s%40cret@db:5432/gongkai");
+        assert_eq!(u, "postgres://gk@db:5432/gongkai");
+        assert_eq!(p.as_deref(), Some("s@cret"));
+        assert_eq!(super::split_password("postgres://gk@db/x"), ("postgres://gk@db/x".to_string(), None));
     }
 }

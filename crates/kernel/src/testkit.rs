@@ -210,3 +210,21 @@ pub async fn user_with_role(db: &Db, username: &str, role: Option<crate::auth::R
     }
     u.id
 }
+
+/// The principal of a user as a request would see it (grants loaded from the database).
+pub async fn principal(db: &Db, user_id: i64) -> crate::auth::Principal {
+    let mut h = db.read().await.expect("read");
+    let mut c = h.conn();
+    let u = crate::auth::store::user_by_id(&mut c, user_id).await.expect("user").expect("user exists");
+    let grants = crate::auth::store::grants_of(&mut c, user_id).await.expect("grants");
+    crate::auth::Principal {
+        user_id,
+        username: u.username,
+        display_name: u.display_name,
+        org_id: u.org_id,
+        must_change_password: u.must_change_password,
+        session_id: String::new(),
+        csrf_token: String::new(),
+        grants: crate::auth::store::scopes(&grants),
+    }
+}

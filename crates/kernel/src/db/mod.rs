@@ -2,7 +2,7 @@
 //! allows (`$n` placeholders, epoch-ms integers, ISO date text). A query body is written
 //! once inside `with_conn!` and compiled for each backend.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -102,6 +102,13 @@ pub fn resolve_url(database_url: Option<&str>, data_dir: &Path) -> String {
         Some(u) => u.to_string(),
         None => format!("sqlite://{}", data_dir.join("gongkai.db").display()),
     }
+}
+
+/// The file of an SQLite URL (`sqlite://path` or `sqlite:path`); None for PostgreSQL.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let p = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let p = p.split('?').next().unwrap_or(p);
+    (!p.is_empty()).then(|| PathBuf::from(p))
 }
 
 /// Hide the password of a connection URL for logs and `config check`.
@@ -274,12 +281,25 @@ pub async fn sqlite_restore(backup: &Path, target: &Path) -> Result<()> {
     if versions.is_empty() {
         return Err(Error::Internal("该文件不是 gongkai 的数据库备份".into()));
     }
+    let side = |suffix: &str| PathBuf::from(format!("{}{suffix}", target.display()));
     if target.exists() {
-        let keep = target.with_extension(format!("db.before-restore-{}", crate::clock::now_ms()));
+        // Fold a crashed server's WAL into the file first, so the copy kept beside it
+        // holds every committed transaction.
+        let opts = SqliteConnectOptions::new().filename(target);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(|e| Error::Internal(format!("无法打开当前数据库：{e}")))?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await?;
+        pool.close().await;
+        let keep = side(&format!(".before-restore-{}", crate::clock::now_ms()));
         std::fs::rename(target, &keep).map_err(Error::internal)?;
+    } else if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(Error::internal)?;
     }
-    for ext in ["db-wal", "db-shm"] {
-        let _ = std::fs::remove_file(target.with_extension(ext));
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(side(suffix));
     }
     std::fs::copy(backup, target).map_err(Error::internal)?;
     Ok(())
