@@ -204,7 +204,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
         Cmd::Serve => ops::serve(cfg, false).await,
         Cmd::Demo => ops::serve(cfg, true).await,
         Cmd::Migrate => {
-            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let db = ops::open(&cfg).await.map_err(err)?;
             println!("数据库已是最新结构（{}）。", gongkai_kernel::db::redact_url(&cfg.database_url()));
             db.close().await;
             Ok(ExitCode::SUCCESS)
@@ -216,7 +216,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
         Cmd::Backup { file } => ops::backup(&cfg, &file).await,
         Cmd::Restore { file } => ops::restore(&cfg, &file).await,
         Cmd::Audit(AuditCmd::Verify) => {
-            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let db = ops::open(&cfg).await.map_err(err)?;
             let v = audit::verify(&db).await.map_err(err)?;
             db.close().await;
             match v {
@@ -231,13 +231,13 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
             }
         }
         Cmd::Calendar(c) => {
-            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let db = ops::open(&cfg).await.map_err(err)?;
             let out = calendar_cmd(&db, c).await;
             db.close().await;
             out
         }
         Cmd::User(u) => {
-            let db = gongkai_kernel::open(&cfg).await.map_err(err)?;
+            let db = ops::open(&cfg).await.map_err(err)?;
             let out = user_cmd(&db, u).await;
             db.close().await;
             out

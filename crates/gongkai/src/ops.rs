@@ -10,9 +10,16 @@ use gongkai_kernel::{demo, jobs, web};
 
 const PID_FILE: &str = "serve.pid";
 
+/// Open the database with every slice's start-up work done (migrations, seeds, schedules).
+pub async fn open(cfg: &Config) -> gongkai_kernel::Result<gongkai_kernel::db::Db> {
+    let db = gongkai_kernel::open(cfg).await?;
+    gongkai_cms::init(&db).await?;
+    Ok(db)
+}
+
 pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     let addr = cfg.listen_addr()?;
-    let db = gongkai_kernel::open(&cfg).await.map_err(|e| e.to_string())?;
+    let db = open(&cfg).await.map_err(|e| e.to_string())?;
     if with_demo {
         let info = demo::seed(&db).await.map_err(|e| e.to_string())?;
         if info.created {
@@ -46,6 +53,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     let runner = if cfg.jobs.enabled {
         let mut reg = jobs::runner::Registry::default();
         jobs::runner::builtin(&mut reg);
+        gongkai_cms::register_jobs(&mut reg);
         Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(reg), cfg.jobs.clone(), stop_rx)))
     } else {
         None
@@ -93,7 +101,7 @@ pub async fn backup(cfg: &Config, file: &Path) -> Result<ExitCode, String> {
     if url.starts_with("postgres") {
         return pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &file.to_string_lossy()], &url, None);
     }
-    let db = gongkai_kernel::open(cfg).await.map_err(|e| e.to_string())?;
+    let db = open(cfg).await.map_err(|e| e.to_string())?;
     // VACUUM INTO writes a consistent snapshot while the server keeps running.
     gongkai_kernel::db::sqlite_snapshot(&db, file).await.map_err(|e| e.to_string())?;
     db.close().await;

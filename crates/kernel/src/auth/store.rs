@@ -70,14 +70,7 @@ pub async fn list_users(c: &mut Conn<'_>, paths: Option<&[String]>, q: &str, lim
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        let conds: Vec<String> = paths
-            .iter()
-            .map(|_| {
-                n += 1;
-                format!("o.path LIKE ${n}")
-            })
-            .collect();
-        sql.push_str(&format!(" AND ({})", conds.join(" OR ")));
+        sql.push_str(&format!(" AND {}", crate::db::prefix_condition("o.path", paths.len(), &mut n)));
     }
     let q = q.trim();
     if !q.is_empty() {

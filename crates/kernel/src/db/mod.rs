@@ -104,6 +104,19 @@ pub fn resolve_url(database_url: Option<&str>, data_dir: &Path) -> String {
     }
 }
 
+/// "(col LIKE $n OR col LIKE $n+1 …)" for `count` prefix binds, numbering placeholders
+/// after `*next` (which it advances). Organisation scopes become one SQL filter this way
+/// whatever the number of grants; bind each path as `format!("{path}%")`.
+pub fn prefix_condition(column: &str, count: usize, next: &mut usize) -> String {
+    let conds: Vec<String> = (0..count)
+        .map(|_| {
+            *next += 1;
+            format!("{column} LIKE ${}", *next)
+        })
+        .collect();
+    format!("({})", conds.join(" OR "))
+}
+
 /// The file of an SQLite URL (`sqlite://path` or `sqlite:path`); None for PostgreSQL.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let p = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
