@@ -2,12 +2,18 @@
 //! with statutory disclosure metadata, the review workflow, interpretations, topics and the
 //! standard disclosure catalogue.
 
+pub mod attachments;
+pub mod catalogue;
+pub mod demo;
 pub mod html;
 pub mod model;
 pub mod privacy;
 pub mod rules;
 pub mod service;
 pub mod store;
+pub mod topics;
+pub mod transfer;
+pub mod web;
 
 use gongkai_kernel::Result;
 use gongkai_kernel::db::Db;

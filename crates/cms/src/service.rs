@@ -59,8 +59,8 @@ async fn site_org_path(c: &mut Conn<'_>, site_id: i64) -> Result<(gongkai_kernel
     Ok((site, path))
 }
 
-/// Create a column. Site administrators of the site's host organisation (SettingsManage
-/// within scope) manage columns.
+/// Create a column. System administrators whose scope covers the site's host organisation
+/// (SettingsManage) manage columns.
 pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInput) -> Result<Column> {
     let mut errs = FieldErrors::new();
     let site_id = opt_i64(&mut errs, "site_id", &input.site_id, "请选择网站");
@@ -105,9 +105,7 @@ pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInp
     if site.external {
         return Err(Error::field("site_id", "外部网站不在本平台发布，不能建栏目"));
     }
-    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(site_id))
-        && !who.can(Perm::ContentReview, org_path.as_deref(), Some(site_id))
-    {
+    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(site_id)) {
         return Err(Error::Forbidden("不能管理该网站的栏目".into()));
     }
     let parent_path = match parent_id {
@@ -150,9 +148,7 @@ pub async fn delete_column(db: &Db, who: &Principal, ip: &str, id: i64) -> Resul
     let mut c = tx.conn();
     let col = store::column(&mut c, id).await?.ok_or(Error::NotFound)?;
     let (_, org_path) = site_org_path(&mut c, col.site_id).await?;
-    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(col.site_id))
-        && !who.can(Perm::ContentReview, org_path.as_deref(), Some(col.site_id))
-    {
+    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(col.site_id)) {
         return Err(Error::Forbidden("不能管理该网站的栏目".into()));
     }
     let (children, items) = store::column_dependents(&mut c, id).await?;

@@ -503,3 +503,136 @@ pub async fn review_queue(
         q.fetch_all(&mut **x).await
     })?)
 }
+
+/// Filters of the console's item list; empty strings mean "any".
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ItemFilter {
+    pub site: String,
+    pub column: String,
+    pub status: String,
+    pub class: String,
+    pub org: String,
+    pub validity: String,
+    pub q: String,
+    pub from: String,
+    pub to: String,
+    pub before: String,
+}
+
+/// One line of the item list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub title: String,
+    pub status: String,
+    pub live: bool,
+    pub class_code: String,
+    pub index_no: Option<String>,
+    pub validity: String,
+    pub published_on: Option<String>,
+    pub updated_at: i64,
+    pub version: i64,
+    pub column_name: String,
+    pub site_id: i64,
+    pub org_name: Option<String>,
+}
+
+/// The filtered list, newest first, paged by id. `paths` limits it to organisation
+/// subtrees (None = all), as the principal's scope dictates.
+pub async fn list_items(
+    c: &mut Conn<'_>,
+    f: &ItemFilter,
+    paths: Option<&[String]>,
+    limit: i64,
+) -> Result<Vec<ItemRow>> {
+    let mut sql = String::from(
+        "SELECT i.id, i.title, i.status, i.live, i.class_code, i.index_no, i.validity, i.published_on, i.updated_at, i.version,
+                col.name AS column_name, col.site_id, o.name AS org_name
+         FROM items i JOIN columns col ON col.id = i.home_column_id LEFT JOIN orgs o ON o.id = i.publisher_org_id WHERE 1 = 1",
+    );
+    enum B {
+        I(i64),
+        S(String),
+    }
+    let mut binds: Vec<B> = Vec::new();
+    let mut n = 0usize;
+    if let Some(paths) = paths {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND {}", gongkai_kernel::db::prefix_condition("o.path", paths.len(), &mut n)));
+        binds.extend(paths.iter().map(|p| B::S(format!("{p}%"))));
+    }
+    let mut push = |cond: &str, b: B, sql: &mut String| {
+        n += 1;
+        sql.push_str(&cond.replace("$?", &format!("${n}")));
+        binds.push(b);
+    };
+    if let Ok(v) = f.site.trim().parse::<i64>() {
+        push(" AND col.site_id = $?", B::I(v), &mut sql);
+    }
+    if let Ok(v) = f.column.trim().parse::<i64>() {
+        push(
+            " AND EXISTS (SELECT 1 FROM item_placements p WHERE p.item_id = i.id AND p.column_id = $?)",
+            B::I(v),
+            &mut sql,
+        );
+    }
+    if !f.status.trim().is_empty() {
+        push(" AND i.status = $?", B::S(f.status.trim().to_string()), &mut sql);
+    }
+    if !f.class.trim().is_empty() {
+        push(" AND i.class_code = $?", B::S(f.class.trim().to_string()), &mut sql);
+    }
+    if let Ok(v) = f.org.trim().parse::<i64>() {
+        push(" AND i.publisher_org_id = $?", B::I(v), &mut sql);
+    }
+    if !f.validity.trim().is_empty() {
+        push(" AND i.validity = $?", B::S(f.validity.trim().to_string()), &mut sql);
+    }
+    let q = f.q.trim();
+    if !q.is_empty() {
+        let like = format!("%{}%", q.replace(['%', '_'], ""));
+        push(" AND (i.title LIKE $? OR i.doc_no_norm LIKE $? OR i.index_no LIKE $?)", B::S(like), &mut sql);
+    }
+    if let Some(d) = gongkai_kernel::clock::parse_date(&f.from) {
+        push(" AND i.published_on >= $?", B::S(gongkai_kernel::clock::fmt_date(d)), &mut sql);
+    }
+    if let Some(d) = gongkai_kernel::clock::parse_date(&f.to) {
+        push(" AND i.published_on <= $?", B::S(gongkai_kernel::clock::fmt_date(d)), &mut sql);
+    }
+    if let Ok(v) = f.before.trim().parse::<i64>() {
+        push(" AND i.id < $?", B::I(v), &mut sql);
+    }
+    sql.push_str(&format!(" ORDER BY i.id DESC LIMIT {limit}"));
+    Ok(with_conn!(c, x => {
+        let mut qy = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql.clone()));
+        for b in &binds {
+            qy = match b {
+                B::I(v) => qy.bind(*v),
+                B::S(v) => qy.bind(v.clone()),
+            };
+        }
+        qy.fetch_all(&mut **x).await
+    })?)
+}
+
+/// Every column of every site, for selects: (id, site name, column path label).
+pub async fn column_options(c: &mut Conn<'_>) -> Result<Vec<(i64, i64, String, String)>> {
+    Ok(with_conn!(c, x => {
+        sqlx::query_as(
+            "SELECT col.id, col.site_id, s.name, col.name FROM columns col JOIN sites s ON s.id = col.site_id
+             WHERE col.kind <> 'link' ORDER BY s.id, col.path",
+        )
+        .fetch_all(&mut **x).await
+    })?)
+}
+
+pub async fn reference_list(c: &mut Conn<'_>, table: &str) -> Result<Vec<(String, String)>> {
+    let sql = match table {
+        "subjects" => "SELECT code, label FROM subjects WHERE enabled = TRUE ORDER BY sort_order",
+        _ => "SELECT code, label FROM item_classes WHERE enabled = TRUE ORDER BY sort_order",
+    };
+    Ok(with_conn!(c, x => sqlx::query_as(sql).fetch_all(&mut **x).await)?)
+}

@@ -167,7 +167,13 @@ impl TestServer {
         Self::start_with(t, t.config()).await
     }
     pub async fn start_with(t: &TestDb, cfg: Config) -> TestServer {
-        let state = crate::web::AppState::new(t.db.clone(), cfg);
+        Self::start_state(crate::web::AppState::new(t.db.clone(), cfg)).await
+    }
+    /// A server with slices' console pages plugged in.
+    pub async fn start_slices(t: &TestDb, slices: Vec<crate::web::Slice>) -> TestServer {
+        Self::start_state(crate::web::AppState::with_slices(t.db.clone(), t.config(), slices)).await
+    }
+    pub async fn start_state(state: crate::web::AppState) -> TestServer {
         let listener = crate::web::bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

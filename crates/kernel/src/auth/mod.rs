@@ -88,6 +88,8 @@ pub enum Perm {
     JobView,
     GrantManage,
     AuditRead,
+    /// Read the information resource library (items, review state, versions).
+    ContentView,
     ContentEdit,
     ContentReview,
     CaseHandle,
@@ -105,12 +107,12 @@ pub fn role_perms(role: Role) -> &'static [Perm] {
         Role::SysAdmin => &[Console, UserView, UserManage, OrgManage, SettingsManage, JobView],
         Role::SecAdmin => &[Console, UserView, GrantManage],
         Role::AuditAdmin => &[Console, AuditRead],
-        Role::Editor => &[Console, ContentEdit],
-        Role::Reviewer => &[Console, ContentReview],
+        Role::Editor => &[Console, ContentView, ContentEdit],
+        Role::Reviewer => &[Console, ContentView, ContentReview],
         Role::Handler => &[Console, CaseHandle],
         Role::Agent => &[Console, HotlineIntake],
         Role::Supervisor => &[Console, Supervise],
-        Role::Leader => &[Console, LeaderView],
+        Role::Leader => &[Console, ContentView, LeaderView],
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{AppState, NavItem};
 use crate::auth::{Perm, Principal};
 use crate::error::Error;
 
@@ -124,13 +124,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    perm: Perm,
-}
-
-const NAV: &[NavItem] = &[
+pub(crate) const NAV: &[NavItem] = &[
     NavItem { href: "/console", label: "首页", perm: Perm::Console },
     NavItem { href: "/console/orgs", label: "机构", perm: Perm::OrgManage },
     NavItem { href: "/console/users", label: "用户与授权", perm: Perm::UserView },
@@ -154,7 +148,8 @@ pub fn render_with(
 ) -> WebResult<Html<String>> {
     if let (Some(p), Value::Object(m)) = (who, &mut ctx) {
         let roles: Vec<&str> = p.roles().into_iter().map(|r| r.label_zh()).collect();
-        let nav: Vec<Value> = NAV
+        let nav: Vec<Value> = state
+            .nav()
             .iter()
             .filter(|n| p.has(n.perm))
             .map(|n| json!({ "href": n.href, "label": n.label, "current": n.href == path }))

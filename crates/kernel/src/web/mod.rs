@@ -30,16 +30,49 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub metrics: Arc<metrics::Metrics>,
+    pub slices: Arc<Vec<Slice>>,
+}
+
+/// What a slice (cms, hotline, …) adds to the console: its guarded routes, its templates
+/// (looked up after the kernel's) and its navigation entries.
+#[derive(Clone)]
+pub struct Slice {
+    pub name: &'static str,
+    pub routes: &'static [ConsoleRoute],
+    pub router: fn() -> Router<AppState>,
+    pub templates: fn(&str) -> Option<String>,
+    pub nav: &'static [NavItem],
+}
+
+/// A navigation entry, shown to principals holding `perm`.
+#[derive(Debug, Clone, Copy)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub perm: Perm,
 }
 
 impl AppState {
     pub fn new(db: Db, cfg: Config) -> AppState {
+        Self::with_slices(db, cfg, Vec::new())
+    }
+    pub fn with_slices(db: Db, cfg: Config, slices: Vec<Slice>) -> AppState {
+        let sources: Vec<fn(&str) -> Option<String>> = slices.iter().map(|s| s.templates).collect();
         AppState {
             db,
             cfg: Arc::new(cfg),
-            templates: Arc::new(templates::environment()),
+            templates: Arc::new(templates::environment(sources)),
             metrics: Arc::new(metrics::Metrics::default()),
+            slices: Arc::new(slices),
         }
+    }
+    /// Every navigation entry: the kernel's, then each slice's.
+    pub fn nav(&self) -> Vec<NavItem> {
+        let mut v: Vec<NavItem> = ctx::NAV.to_vec();
+        for s in self.slices.iter() {
+            v.extend_from_slice(s.nav);
+        }
+        v
     }
 }
 
@@ -51,22 +84,28 @@ pub struct ConsoleRoute {
     pub perm: Perm,
 }
 
+/// Declare a table of console routes and the router built from it, so the permission
+/// guarding each route is written once and the role × route tests walk the same table.
+#[macro_export]
 macro_rules! console_routes {
-    ($( $method:ident $path:literal $perm:ident => $handler:path ;)*) => {
-        pub const CONSOLE_ROUTES: &[ConsoleRoute] = &[
-            $( ConsoleRoute { method: stringify!($method), path: $path, perm: Perm::$perm }, )*
+    ($table:ident, $router:ident; $( $method:ident $path:literal $perm:ident => $handler:path ;)*) => {
+        pub const $table: &[$crate::web::ConsoleRoute] = &[
+            $( $crate::web::ConsoleRoute { method: stringify!($method), path: $path, perm: $crate::auth::Perm::$perm }, )*
         ];
-        fn console_router() -> Router<AppState> {
-            let mut r = Router::new();
+        pub fn $router() -> ::axum::Router<$crate::web::AppState> {
+            let mut r = ::axum::Router::new();
             $(
-                r = r.route($path, $method($handler).route_layer(axum::middleware::from_fn_with_state(Perm::$perm, middleware::require)));
+                r = r.route($path, ::axum::routing::$method($handler).route_layer(::axum::middleware::from_fn_with_state(
+                    $crate::auth::Perm::$perm,
+                    $crate::web::middleware::require,
+                )));
             )*
             r
         }
     };
 }
 
-console_routes! {
+console_routes! { CONSOLE_ROUTES, console_router;
     get  "/console" Console => crate::auth::web::home;
     get  "/console/password" Console => crate::auth::web::password_form;
     post "/console/password" Console => crate::auth::web::password_change;
@@ -111,7 +150,7 @@ pub fn app(state: AppState) -> Router {
             csrf = c;
         }
     }
-    Router::new()
+    let mut routes = Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/console") }))
         .route("/login", get(crate::auth::web::login_form).post(crate::auth::web::login))
         .route("/login/totp", get(crate::auth::web::totp_login_form).post(crate::auth::web::totp_login))
@@ -120,7 +159,11 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/{*path}", get(ops::static_file))
-        .merge(console_router())
+        .merge(console_router());
+    for slice in state.slices.iter() {
+        routes = routes.merge((slice.router)());
+    }
+    routes
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::load_principal))
         .layer(csrf)

@@ -12,11 +12,15 @@ struct Embedded;
 #[folder = "static/"]
 pub struct Static;
 
-pub fn environment() -> Environment<'static> {
+/// The template environment: the kernel's templates first, then each slice's source.
+pub fn environment(sources: Vec<fn(&str) -> Option<String>>) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_loader(|name| {
-        // rust-embed only serves names inside the folder; ".." never escapes it.
-        Ok(Embedded::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
+    env.set_loader(move |name| {
+        // rust-embed only serves names inside its folder; ".." never escapes it.
+        if let Some(f) = Embedded::get(name) {
+            return Ok(Some(String::from_utf8_lossy(&f.data).into_owned()));
+        }
+        Ok(sources.iter().find_map(|src| src(name)))
     });
     env.add_filter("dt", |ms: Option<i64>| ms.map(crate::clock::fmt_ms).unwrap_or_default());
     env.add_filter("role_label", |r: String| {

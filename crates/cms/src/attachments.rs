@@ -1,0 +1,1 @@
+//! Attachments: content-addressed files under the data directory, type sniffed from content.

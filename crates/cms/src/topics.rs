@@ -1,0 +1,1 @@
+//! Topics (专题专栏): landing pages grouping items and columns.

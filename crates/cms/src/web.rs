@@ -1,0 +1,487 @@
+//! Console pages of the information resource library: item list with filters, the item
+//! editor, workflow actions, version diffs, the reviewer's queue and columns.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rust_embed::RustEmbed;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use gongkai_kernel::auth::{OrgScope, Perm, Principal};
+use gongkai_kernel::clock::{local_to_ms, parse_local_minute};
+use gongkai_kernel::error::Error;
+use gongkai_kernel::web::ctx::{form_error, render, render_with, see_other};
+use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, NavItem, Slice, WebResult};
+
+use crate::model::*;
+use crate::service::{self as svc, ColumnInput, ItemInput};
+use crate::store::{self, ItemFilter};
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+struct Templates;
+
+fn template_source(name: &str) -> Option<String> {
+    Templates::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned())
+}
+
+gongkai_kernel::console_routes! { ROUTES, router;
+    get  "/console/content" ContentView => list;
+    get  "/console/content/new" ContentEdit => new_form;
+    post "/console/content/new" ContentEdit => create;
+    get  "/console/content/{id}" ContentView => detail;
+    post "/console/content/{id}" ContentEdit => save;
+    post "/console/content/{id}/submit" ContentEdit => submit;
+    post "/console/content/{id}/approve" ContentReview => approve;
+    post "/console/content/{id}/reject" ContentReview => reject;
+    post "/console/content/{id}/withdraw" ContentReview => withdraw;
+    get  "/console/content/{id}/diff" ContentView => diff;
+    get  "/console/review" ContentReview => review_queue;
+    get  "/console/columns" SettingsManage => columns;
+    post "/console/columns" SettingsManage => column_create;
+    post "/console/columns/{id}/delete" SettingsManage => column_delete;
+}
+
+const NAV: &[NavItem] = &[
+    NavItem { href: "/console/content", label: "信息", perm: Perm::ContentView },
+    NavItem { href: "/console/review", label: "待我审核", perm: Perm::ContentReview },
+    NavItem { href: "/console/columns", label: "栏目", perm: Perm::SettingsManage },
+];
+
+/// The slice as the binary plugs it into the console.
+pub fn slice() -> Slice {
+    Slice { name: "cms", routes: ROUTES, router, templates: template_source, nav: NAV }
+}
+
+fn opts<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Value {
+    json!(all.iter().map(|v| json!({ "value": code(*v), "label": label(*v) })).collect::<Vec<_>>())
+}
+
+/// Everything the item form's selects need.
+async fn form_options(state: &AppState) -> WebResult<Value> {
+    let mut h = state.db.read().await?;
+    let mut c = h.conn();
+    let columns: Vec<Value> = store::column_options(&mut c)
+        .await?
+        .into_iter()
+        .map(|(id, _, site, col)| json!({ "value": id, "label": format!("{site} / {col}") }))
+        .collect();
+    let pairs = |v: Vec<(String, String)>| {
+        json!(v.into_iter().map(|(c, l)| json!({ "value": c, "label": l })).collect::<Vec<_>>())
+    };
+    let subjects = pairs(store::reference_list(&mut c, "subjects").await?);
+    let classes = pairs(store::reference_list(&mut c, "item_classes").await?);
+    let orgs: Vec<Value> = gongkai_kernel::org::store::all(&mut c)
+        .await?
+        .iter()
+        .map(|o| json!({ "value": o.id, "label": format!("{}{}", "　".repeat(o.depth()), o.name) }))
+        .collect();
+    let art20: Vec<Value> =
+        Art20::ALL.iter().map(|a| json!({ "value": a.as_str(), "label": a.label_with_number() })).collect();
+    Ok(json!({
+        "columns": columns, "subjects": subjects, "classes": classes, "orgs": orgs, "art20": art20,
+        "genres": opts(&Genre::ALL, Genre::as_str, Genre::label_zh),
+        "validities": opts(&Validity::ALL, Validity::as_str, Validity::label_zh),
+        "modes": opts(&DisclosureMode::ALL, DisclosureMode::as_str, DisclosureMode::label_zh),
+        "five_open": opts(&FiveOpen::ALL, FiveOpen::as_str, FiveOpen::label_zh),
+        "forms": opts(&InterpretationForm::ALL, InterpretationForm::as_str, InterpretationForm::label_zh),
+        "statuses": opts(&ItemStatus::ALL, ItemStatus::as_str, ItemStatus::label_zh),
+    }))
+}
+
+fn scope_paths(who: &Principal, perm: Perm) -> Option<Vec<String>> {
+    match who.org_scope(perm) {
+        OrgScope::All => None,
+        OrgScope::Paths(p) => Some(p),
+        OrgScope::None => Some(Vec::new()),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, Auth(who): Auth, Query(f): Query<ItemFilter>) -> WebResult<Response> {
+    let rows = {
+        let mut h = state.db.read().await?;
+        let paths = scope_paths(&who, Perm::ContentView);
+        store::list_items(&mut h.conn(), &f, paths.as_deref(), 50).await?
+    };
+    let next_before = if rows.len() == 50 { rows.last().map(|r| r.id) } else { None };
+    let mut q = f.clone();
+    q.before = String::new();
+    let qs = serde_urlencoded_qs(&q);
+    let sites: Vec<Value> = {
+        let mut h = state.db.read().await?;
+        gongkai_kernel::site::store::all(&mut h.conn()).await?
+    }
+    .into_iter()
+    .filter(|s| !s.external)
+    .map(|s| json!({ "value": s.id, "label": s.name }))
+    .collect();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let status = ItemStatus::parse(&r.status).map(|s| s.label_zh()).unwrap_or("");
+            json!({ "r": r, "status_label": status })
+        })
+        .collect();
+    let ctx = json!({ "rows": rows, "f": f, "qs": qs, "next_before": next_before, "sites": sites, "opt": form_options(&state).await?,
+                      "can_edit": who.has(Perm::ContentEdit) });
+    Ok(render_with(&state, Some(&who), "console/cms/items.html", ctx, "/console/content")?.into_response())
+}
+
+fn serde_urlencoded_qs(f: &ItemFilter) -> String {
+    let pairs = [
+        ("site", &f.site),
+        ("column", &f.column),
+        ("status", &f.status),
+        ("class", &f.class),
+        ("org", &f.org),
+        ("validity", &f.validity),
+        ("q", &f.q),
+        ("from", &f.from),
+        ("to", &f.to),
+    ];
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", gongkai_kernel::web::middleware::urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    column: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<NewQuery>,
+) -> WebResult<Response> {
+    let input = ItemInput {
+        home_column_id: q.column.unwrap_or_default(),
+        class_code: "news".into(),
+        publisher_org_id: who.org_id.map(|o| o.to_string()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let ctx = json!({ "new": true, "i": input, "opt": form_options(&state).await?, "errors": {} });
+    Ok(render(&state, Some(&who), "console/cms/item.html", ctx)?.into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    CsrfForm(f): CsrfForm<ItemInput>,
+) -> WebResult<Response> {
+    match svc::create_item(&state.db, &who, &ip, &f).await {
+        Ok(item) => Ok(see_other(&format!("/console/content/{}?saved=1", item.id))),
+        Err(e) => {
+            let ctx = json!({ "new": true, "i": f, "opt": form_options(&state).await? });
+            Ok(form_error(&state, &who, "console/cms/item.html", ctx, e))
+        }
+    }
+}
+
+fn input_of(it: &store::Item) -> ItemInput {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let b = |v: bool| if v { "on".to_string() } else { String::new() };
+    ItemInput {
+        home_column_id: it.home_column_id.to_string(),
+        class_code: it.class_code.clone(),
+        title: it.title.clone(),
+        subtitle: it.subtitle.clone(),
+        body: it.body.clone(),
+        summary: it.summary.clone(),
+        source: it.source.clone(),
+        author: it.author.clone(),
+        publisher_org_id: it.publisher_org_id.map(|v| v.to_string()).unwrap_or_default(),
+        subject_code: s(&it.subject_code),
+        genre: s(&it.genre),
+        doc_no: it.doc_no.clone(),
+        written_on: s(&it.written_on),
+        published_on: s(&it.published_on),
+        validity: it.validity.clone(),
+        validity_on: s(&it.validity_on),
+        replaced_by_item_id: it.replaced_by_item_id.map(|v| v.to_string()).unwrap_or_default(),
+        keywords: it.keywords.replace(',', "，"),
+        disclosure_mode: it.disclosure_mode.clone(),
+        not_disclosed_reason: it.not_disclosed_reason.clone(),
+        disclosure_scope: it.disclosure_scope.clone(),
+        five_open: s(&it.five_open),
+        art20: s(&it.art20),
+        is_rule: b(it.is_rule),
+        is_normative: b(it.is_normative),
+        normative_issued_on: s(&it.normative_issued_on),
+        normative_repealed_on: s(&it.normative_repealed_on),
+        needs_interpretation: b(it.needs_interpretation),
+        interpretation_form: s(&it.interpretation_form),
+        external_id: s(&it.external_id),
+        version: it.version.to_string(),
+    }
+}
+
+/// The detail page: the editable form, the workflow panel, history and findings.
+async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Value> {
+    let (item, reviews, versions, links) = {
+        let mut h = state.db.read().await?;
+        let mut c = h.conn();
+        let item = store::item(&mut c, id).await?.ok_or(Error::NotFound)?;
+        (
+            item,
+            store::reviews(&mut c, id).await?,
+            store::versions(&mut c, id).await?,
+            store::interpretation_links(&mut c, id).await?,
+        )
+    };
+    let wf = crate::rules::Workflow {
+        status: ItemStatus::parse(&item.status).unwrap_or(ItemStatus::Draft),
+        level: item.review_level.clamp(0, 3) as u8,
+        levels_required: item.levels_required.clamp(1, 3) as u8,
+        publish_at: item.publish_at,
+        live: item.live,
+    };
+    let actions = crate::rules::allowed_actions(&wf);
+    let versions: Vec<Value> =
+        versions.iter().map(|v| json!({ "version": v.version, "saved_at": v.saved_at })).collect();
+    Ok(json!({
+        "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": form_options(state).await?, "errors": {},
+        "status_label": wf.status.label_zh(), "level_label": crate::rules::level_label(wf.level), "actions": actions,
+        "can_edit": who.has(Perm::ContentEdit), "can_review": who.has(Perm::ContentReview),
+        "reviews": reviews, "versions": versions, "interpretations": links.0, "policies": links.1,
+        "findings": svc::privacy_findings(&item).iter().map(|f| json!({ "label": f.kind.label_zh(), "field": f.field, "start": f.start, "excerpt": f.excerpt })).collect::<Vec<_>>(),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> WebResult<Response> {
+    let mut ctx = detail_ctx(&state, &who, id).await?;
+    ctx["saved"] = json!(q.saved.is_some());
+    Ok(render(&state, Some(&who), "console/cms/item.html", ctx)?.into_response())
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ItemInput>,
+) -> WebResult<Response> {
+    match svc::save_item(&state.db, &who, &ip, id, &f).await {
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => {
+            let mut ctx = detail_ctx(&state, &who, id).await?;
+            ctx["i"] = json!(f); // what was typed stays on the page
+            Ok(form_error(&state, &who, "console/cms/item.html", ctx, e))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    confirm: String,
+    comment: String,
+    reason: String,
+    override_reason: String,
+    publish_at: String,
+}
+
+async fn action_error(state: &AppState, who: &Principal, id: i64, e: Error) -> WebResult<Response> {
+    let ctx = detail_ctx(state, who, id).await?;
+    Ok(form_error(state, who, "console/cms/item.html", ctx, e))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> WebResult<Response> {
+    match svc::submit(&state.db, &who, &ip, id, f.confirm == "1").await {
+        Ok(out) if out.held => {
+            let mut ctx = detail_ctx(&state, &who, id).await?;
+            ctx["held"] = json!(true);
+            ctx["error_message"] = json!(format!(
+                "发现 {} 处疑似个人信息，请核对下方列出的位置；确需提交的，请点击“仍要提交”，由审核人决定。",
+                out.findings.len()
+            ));
+            Ok((StatusCode::CONFLICT, render(&state, Some(&who), "console/cms/item.html", ctx)?).into_response())
+        }
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> WebResult<Response> {
+    let publish_at = match f.publish_at.trim() {
+        "" => None,
+        v => match parse_local_minute(v) {
+            Some(t) => Some(local_to_ms(t)),
+            None => {
+                return action_error(
+                    &state,
+                    &who,
+                    id,
+                    Error::field("publish_at", "定时发布时间格式应为 YYYY-MM-DD HH:MM"),
+                )
+                .await;
+            }
+        },
+    };
+    match svc::approve(&state.db, &who, &ip, id, publish_at, &f.comment, &f.override_reason).await {
+        Ok(out) if out.missing_interpretation => {
+            Ok(see_other(&format!("/console/content/{id}?saved=1&missing_interpretation=1")))
+        }
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> WebResult<Response> {
+    match svc::reject(&state.db, &who, &ip, id, &f.comment).await {
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> WebResult<Response> {
+    match svc::withdraw(&state.db, &who, &ip, id, &f.reason).await {
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DiffQuery {
+    a: Option<i64>,
+    b: Option<i64>,
+}
+
+pub async fn diff(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQuery>,
+) -> WebResult<Response> {
+    let item = {
+        let mut h = state.db.read().await?;
+        store::item(&mut h.conn(), id).await?.ok_or(Error::NotFound)?
+    };
+    let b = q.b.unwrap_or(item.version);
+    let a = q.a.unwrap_or((b - 1).max(1));
+    let changes = svc::diff_versions(&state.db, id, a, b).await?;
+    let ctx = json!({ "item": item, "a": a, "b": b, "changes": changes });
+    Ok(render(&state, Some(&who), "console/cms/diff.html", ctx)?.into_response())
+}
+
+pub async fn review_queue(State(state): State<AppState>, Auth(who): Auth) -> WebResult<Response> {
+    let items = svc::review_queue(&state.db, &who).await?;
+    let rows: Vec<Value> = items
+        .iter()
+        .map(|i| json!({ "i": i, "level": crate::rules::level_label(i.review_level.clamp(0, 3) as u8) }))
+        .collect();
+    Ok(render_with(&state, Some(&who), "console/cms/review.html", json!({ "rows": rows }), "/console/review")?
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ColumnsQuery {
+    site: Option<i64>,
+    saved: Option<String>,
+}
+
+async fn columns_ctx(state: &AppState, site: Option<i64>) -> WebResult<Value> {
+    let mut h = state.db.read().await?;
+    let mut c = h.conn();
+    let sites: Vec<_> = gongkai_kernel::site::store::all(&mut c).await?.into_iter().filter(|s| !s.external).collect();
+    let site_id = site.or_else(|| sites.first().map(|s| s.id)).unwrap_or(0);
+    let cols = store::columns_of_site(&mut c, site_id).await?;
+    let rows: Vec<Value> = cols
+        .iter()
+        .map(|col| {
+            let depth = col.path.matches('/').count().saturating_sub(2);
+            json!({ "c": col, "indent": "　".repeat(depth),
+                    "kind": ColumnKind::parse(&col.kind).map(|k| k.label_zh()).unwrap_or(""),
+                    "class": ColumnClass::parse(&col.class).map(|k| k.label_zh()).unwrap_or("") })
+        })
+        .collect();
+    let parents: Vec<Value> = cols.iter().map(|c| json!({ "value": c.id, "label": c.name })).collect();
+    let sites: Vec<Value> = sites.iter().map(|s| json!({ "value": s.id, "label": s.name })).collect();
+    Ok(json!({ "site_id": site_id, "sites": sites, "rows": rows, "parents": parents, "errors": {},
+               "kinds": opts(&ColumnKind::ALL, ColumnKind::as_str, ColumnKind::label_zh),
+               "classes": opts(&ColumnClass::ALL, ColumnClass::as_str, ColumnClass::label_zh),
+               "c": { "site_id": site_id, "kind": "list", "class": "news", "review_levels": "1" } }))
+}
+
+pub async fn columns(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(q): Query<ColumnsQuery>,
+) -> WebResult<Response> {
+    let mut ctx = columns_ctx(&state, q.site).await?;
+    ctx["saved"] = json!(q.saved.is_some());
+    Ok(render_with(&state, Some(&who), "console/cms/columns.html", ctx, "/console/columns")?.into_response())
+}
+
+pub async fn column_create(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    CsrfForm(f): CsrfForm<ColumnInput>,
+) -> WebResult<Response> {
+    match svc::create_column(&state.db, &who, &ip, &f).await {
+        Ok(col) => Ok(see_other(&format!("/console/columns?site={}&saved=1", col.site_id))),
+        Err(e) => {
+            let mut ctx = columns_ctx(&state, f.site_id.parse().ok()).await?;
+            ctx["c"] = json!(f);
+            Ok(form_error(&state, &who, "console/cms/columns.html", ctx, e))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct Empty {}
+
+pub async fn column_delete(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let site = {
+        let mut h = state.db.read().await?;
+        store::column(&mut h.conn(), id).await?.map(|c| c.site_id)
+    };
+    svc::delete_column(&state.db, &who, &ip, id).await?;
+    Ok(see_other(&format!("/console/columns?site={}&saved=1", site.unwrap_or(0))))
+}
