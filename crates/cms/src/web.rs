@@ -37,6 +37,9 @@ gongkai_kernel::console_routes! { ROUTES, router;
     post "/console/content/{id}/reject" ContentReview => reject;
     post "/console/content/{id}/withdraw" ContentReview => withdraw;
     get  "/console/content/{id}/diff" ContentView => diff;
+    post "/console/content/{id}/attachments" ContentEdit => attachment_upload;
+    post "/console/attachments/{id}/delete" ContentEdit => attachment_delete;
+    get  "/console/attachments/{id}" ContentView => attachment_download;
     get  "/console/review" ContentReview => review_queue;
     get  "/console/columns" SettingsManage => columns;
     post "/console/columns" SettingsManage => column_create;
@@ -244,11 +247,16 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
     let actions = crate::rules::allowed_actions(&wf);
     let versions: Vec<Value> =
         versions.iter().map(|v| json!({ "version": v.version, "saved_at": v.saved_at })).collect();
+    let attachments: Vec<Value> = crate::attachments::list(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|a| json!({ "size": crate::attachments::human_size(a.size.max(0) as u64), "a": a }))
+        .collect();
     Ok(json!({
         "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": form_options(state).await?, "errors": {},
         "status_label": wf.status.label_zh(), "level_label": crate::rules::level_label(wf.level), "actions": actions,
         "can_edit": who.has(Perm::ContentEdit), "can_review": who.has(Perm::ContentReview),
-        "reviews": reviews, "versions": versions, "interpretations": links.0, "policies": links.1,
+        "reviews": reviews, "versions": versions, "attachments": attachments, "interpretations": links.0, "policies": links.1,
         "findings": svc::privacy_findings(&item).iter().map(|f| json!({ "label": f.kind.label_zh(), "field": f.field, "start": f.start, "excerpt": f.excerpt })).collect::<Vec<_>>(),
     }))
 }
@@ -484,4 +492,86 @@ pub async fn column_delete(
     };
     svc::delete_column(&state.db, &who, &ip, id).await?;
     Ok(see_other(&format!("/console/columns?site={}&saved=1", site.unwrap_or(0))))
+}
+
+fn files(state: &AppState) -> crate::attachments::FileStore {
+    // Uploads can never exceed the request limit anyway; keep the two consistent.
+    let limit = state.cfg.limits.request_body_bytes.min(crate::attachments::DEFAULT_MAX_BYTES);
+    crate::attachments::FileStore::new(&state.cfg.data_dir).with_max_bytes(limit)
+}
+
+/// Upload (multipart/form-data). The CSRF token travels as the form's `_csrf` field.
+pub async fn attachment_upload(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> WebResult<Response> {
+    let mut token = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Ok((e.status(), e.body_text()).into_response()),
+        };
+        match field.name() {
+            Some("_csrf") => token = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(b) => file = Some((name, b.to_vec())),
+                    Err(e) => return Ok((e.status(), e.body_text()).into_response()),
+                }
+            }
+            _ => {}
+        }
+    }
+    if !gongkai_kernel::web::ctx::constant_time_eq(token.as_bytes(), who.csrf_token.as_bytes()) {
+        return Err(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into()).into());
+    }
+    let result = match file {
+        Some((name, bytes)) if !bytes.is_empty() => {
+            crate::attachments::attach(&state.db, &files(&state), &who, &ip, id, &name, bytes).await.map(|_| ())
+        }
+        _ => Err(Error::field("file", "请选择要上传的文件")),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1#attachments"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+pub async fn attachment_delete(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let (row, _) = crate::attachments::open_for_staff(&state.db, &files(&state), &who, id).await?;
+    crate::attachments::detach(&state.db, &who, &ip, id).await?;
+    Ok(see_other(&format!("/console/content/{}?saved=1#attachments", row.item_id)))
+}
+
+/// Staff download of any item's attachment (drafts included); the public download comes
+/// with the portal.
+pub async fn attachment_download(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    let (row, path) = crate::attachments::open_for_staff(&state.db, &files(&state), &who, id).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|_| Error::NotFound)?;
+    let disposition = format!("attachment; filename*=UTF-8''{}", gongkai_kernel::web::middleware::urlencode(&row.name));
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = row.mime.parse() {
+        h.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = disposition.parse() {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
 }
