@@ -787,16 +787,7 @@ async fn row(c: &mut Conn<'_>, item_attachment_id: i64) -> Result<Option<Attachm
 /// item: the same rule as the item service — a role grant covering the publisher's
 /// organisation on the home column's site, or a per-column grant on the home column.
 pub(crate) async fn may_on_item(c: &mut Conn<'_>, who: &Principal, perm: Perm, item: &Item) -> Result<bool> {
-    let column = store::column(c, item.home_column_id).await?.ok_or(Error::NotFound)?;
-    let org_path = match item.publisher_org_id {
-        Some(o) => gongkai_kernel::org::store::get(c, o).await?.map(|o| o.path),
-        None => None,
-    };
-    if who.can(perm, org_path.as_deref(), Some(column.site_id)) {
-        return Ok(true);
-    }
-    let kind = if perm == Perm::ContentReview { "review" } else { "edit" };
-    store::has_column_grant(c, column.id, who.user_id, kind).await
+    crate::service::may_on_item(c, who, perm, item).await
 }
 
 /// Attachments are edits: refused while the item is in review or scheduled (the reviewer
@@ -981,6 +972,7 @@ pub async fn open_for_staff(
         let item = store::item(&mut c, r.item_id).await?.ok_or(Error::NotFound)?;
         if !may_on_item(&mut c, who, Perm::ContentEdit, &item).await?
             && !may_on_item(&mut c, who, Perm::ContentReview, &item).await?
+            && !may_on_item(&mut c, who, Perm::ContentView, &item).await?
         {
             return Err(Error::Forbidden("您没有查看该信息附件的权限".into()));
         }

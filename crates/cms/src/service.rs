@@ -411,6 +411,12 @@ async fn may(c: &mut Conn<'_>, who: &Principal, perm: Perm, p: &Place) -> Result
     store::has_column_grant(c, p.column.id, who.user_id, kind).await
 }
 
+/// May `who` act with `perm` on this item (by role scope or a per-column grant)?
+pub(crate) async fn may_on_item(c: &mut Conn<'_>, who: &Principal, perm: Perm, item: &Item) -> Result<bool> {
+    let p = place_of(c, item.home_column_id, item.publisher_org_id).await?;
+    may(c, who, perm, &p).await
+}
+
 fn workflow_of(item: &Item) -> Workflow {
     Workflow {
         status: ItemStatus::parse(&item.status).unwrap_or(ItemStatus::Draft),

@@ -27,6 +27,8 @@ fn expected(method: &str, path: &str) -> &'static [&'static str] {
         (_, "/console/content/new") | ("post", "/console/content/{id}") | ("post", "/console/content/{id}/submit") => {
             &["editor"]
         }
+        ("post", "/console/content/{id}/attachments") | ("post", "/console/attachments/{id}/delete") => &["editor"],
+        ("get", "/console/attachments/{id}") => &["editor", "reviewer", "leader"],
         ("post", p) if p.starts_with("/console/content/{id}/") => &["reviewer"],
         (_, "/console/review") => &["reviewer"],
         (_, p) if p.starts_with("/console/columns") => &["sysadmin"],

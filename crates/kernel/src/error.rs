@@ -107,3 +107,12 @@ pub fn is_unique_violation(e: &Error) -> bool {
         _ => false,
     }
 }
+
+/// True when a database error is a foreign-key violation (both backends): the row is
+/// still referenced elsewhere.
+pub fn is_foreign_key_violation(e: &Error) -> bool {
+    match e {
+        Error::Db(sqlx::Error::Database(d)) => d.is_foreign_key_violation(),
+        _ => false,
+    }
+}

@@ -41,6 +41,7 @@ fn expected(method: &str, path: &str) -> &'static [&'static str] {
         ("get", "/console/calendar") | ("get", "/console/calendar/due") | ("get", "/console/sites") => ALL,
         ("post", p) if p.starts_with("/console/calendar/") => &["sysadmin"],
         (_, p) if p.starts_with("/console/orgs") => &["sysadmin"],
+        (_, p) if p.starts_with("/console/sites/") => &["sysadmin"],
         ("get", "/console/users") => &["sysadmin", "secadmin"],
         (_, p) if p.starts_with("/console/users/") => &["sysadmin"],
         (_, p) if p.starts_with("/console/grants/") => &["secadmin"],
@@ -66,6 +67,25 @@ async fn role_route_matrix() {
         .await
         .unwrap();
         let victim = testkit::user_with_role(&t.db, "victim", Some(Role::Editor)).await;
+        let victim_site = {
+            let mut tx = t.db.begin().await.unwrap();
+            let new = gongkai_kernel::site::store::NewSite {
+                code: "victim",
+                name: "受试网站",
+                site_code: "3301990099",
+                hosts: "v.example.gov.cn",
+                kind: "department",
+                org_id: Some(victim_org.id),
+                icp: "",
+                psb: "",
+                phone: "",
+                opened_on: Some("2020-01-01"),
+                external: false,
+            };
+            let id = gongkai_kernel::site::store::insert(&mut tx.conn(), &new).await.unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
         let mut tx = t.db.begin().await.unwrap();
         let job = gongkai_kernel::jobs::enqueue(&mut tx.conn(), "none", &serde_json::json!({}), 0, None)
             .await
@@ -115,6 +135,7 @@ async fn role_route_matrix() {
                             .unwrap_or(999_999)
                     }
                     p if p.starts_with("/console/jobs/") => job,
+                    p if p.starts_with("/console/sites/") => victim_site,
                     _ => victim,
                 };
                 let path = route.path.replace("{id}", &id.to_string());

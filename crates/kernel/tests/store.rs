@@ -575,3 +575,74 @@ async fn demo_district_is_valid_and_idempotent() {
         assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Intact { .. }));
     }
 }
+
+#[tokio::test]
+async fn sites_register_close_reopen_and_count() {
+    use gongkai_kernel::site::service::{self as sites, SiteInput};
+    for t in testkit::backends().await {
+        let name = t.backend_name();
+        let sys = admin(&t, Role::SysAdmin).await;
+        let host = org::create(&t.db, &sys, "ip", &dept("区文旅局", None)).await.unwrap();
+        let good = SiteInput {
+            code: "wlj".into(),
+            name: "青禾区文旅局".into(),
+            site_code: "3301990042".into(),
+            hosts: "wlj.qinghe.gov.cn\nWLJ.qinghe.gov.cn.".into(),
+            kind: "department".into(),
+            org_id: host.id.to_string(),
+            opened_on: "2019-05-01".into(),
+            ..Default::default()
+        };
+        // Bad input: every field reported at once, nothing stored.
+        let bad = SiteInput {
+            code: "W J".into(),
+            site_code: "99".into(),
+            hosts: "http://x/y".into(),
+            opened_on: "2999-01-01".into(),
+            ..good.clone()
+        };
+        match sites::create(&t.db, &sys, "ip", &bad).await {
+            Err(Error::Invalid(f)) => {
+                for k in ["code", "site_code", "hosts", "opened_on"] {
+                    assert!(f.get(k).is_some(), "{name}: {k} {f:?}");
+                }
+            }
+            r => panic!("{name}: {:?}", r.map(|s| s.id)),
+        }
+        let s = sites::create(&t.db, &sys, "ip", &good).await.unwrap();
+        assert_eq!(s.hosts, "wlj.qinghe.gov.cn", "{name}: hosts normalised and deduplicated");
+        assert!(matches!(sites::create(&t.db, &sys, "ip", &good).await, Err(Error::Invalid(_))), "duplicate code");
+        // Closing needs a reason, then counts in its year.
+        assert!(matches!(
+            sites::set_status(&t.db, &sys, "ip", s.id, true, "2024-03-01", "").await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            sites::set_status(&t.db, &sys, "ip", s.id, true, "2019-01-01", "早于开通").await,
+            Err(Error::Invalid(_))
+        ));
+        let closed =
+            sites::set_status(&t.db, &sys, "ip", s.id, true, "2024-03-01", "整合迁移至区政府门户网站").await.unwrap();
+        assert_eq!((closed.status.as_str(), closed.closed_on.as_deref()), ("closed", Some("2024-03-01")));
+        assert!(matches!(
+            sites::set_status(&t.db, &sys, "ip", s.id, true, "2024-03-02", "again").await,
+            Err(Error::Conflict(_))
+        ));
+        assert_eq!(sites::counts_in_year(&t.db, 2019).await.unwrap(), (1, 0), "{name}");
+        assert_eq!(sites::counts_in_year(&t.db, 2024).await.unwrap(), (0, 1), "{name}");
+        sites::set_status(&t.db, &sys, "ip", s.id, false, "2025-06-01", "").await.unwrap();
+        assert_eq!(sites::counts_in_year(&t.db, 2025).await.unwrap(), (1, 0));
+        assert_eq!(sites::status_history(&t.db, s.id).await.unwrap().len(), 3);
+        // Stale edit refused.
+        let mut edit = good.clone();
+        edit.version = "1".into();
+        edit.name = "改名".into();
+        assert!(matches!(sites::update(&t.db, &sys, "ip", s.id, &edit).await, Err(Error::Conflict(_))), "{name}");
+        // The host organisation cannot be deleted while the site points at it.
+        match org::delete(&t.db, &sys, "ip", host.id).await {
+            Err(Error::Conflict(m)) => assert!(m.contains("引用"), "{m}"),
+            r => panic!("{name}: {r:?}"),
+        }
+        assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Intact { .. }));
+    }
+}

@@ -114,7 +114,15 @@ pub async fn delete(db: &Db, who: &Principal, ip: &str, id: i64) -> Result<()> {
             before.name
         )));
     }
-    store::delete(&mut c, id).await?;
+    // Anything else that points at the organisation (sites, published items, catalogue
+    // entries…) keeps it: the database refuses, and the user is told why.
+    store::delete(&mut c, id).await.map_err(|e| {
+        if crate::error::is_foreign_key_violation(&e) {
+            Error::Conflict(format!("“{}”仍被网站、信息或其他记录引用（如主办单位、发布机构），不能删除", before.name))
+        } else {
+            e
+        }
+    })?;
     audit::append(&mut c, &who.actor(ip), "org.delete", "org", id, json!({ "before": &before })).await?;
     outbox::emit(&mut c, "org.changed", id, json!({ "op": "delete" })).await?;
     tx.commit().await?;

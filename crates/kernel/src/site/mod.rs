@@ -1,6 +1,7 @@
 //! The website registry (网站): every site of the district's site group, and external
 //! sites kept for inspection. Grants can be scoped to a site.
 
+pub mod service;
 pub mod store;
 pub mod web;
 
