@@ -888,3 +888,90 @@ pub async fn diff_versions(db: &Db, item_id: i64, a: i64, b: i64) -> Result<Vec<
         })
         .collect())
 }
+
+/// Move an item's home to another column (any site), keeping its other placements.
+pub async fn move_item(db: &Db, who: &Principal, ip: &str, id: i64, column_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let item = store::item(&mut c, id).await?.ok_or(Error::NotFound)?;
+    let from = place_of(&mut c, item.home_column_id, item.publisher_org_id).await?;
+    let to = place_of(&mut c, column_id, item.publisher_org_id).await?;
+    if !may(&mut c, who, Perm::ContentEdit, &from).await? || !may(&mut c, who, Perm::ContentEdit, &to).await? {
+        return Err(Error::Forbidden("您没有移动该信息的权限".into()));
+    }
+    if item.home_column_id == column_id {
+        return Ok(());
+    }
+    gongkai_kernel::with_conn!(&mut c, x => {
+        sqlx::query("UPDATE items SET home_column_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(column_id).bind(now_ms()).bind(id).execute(&mut **x).await.map(|r| r.rows_affected())
+    })?;
+    store::rehome(&mut c, id, column_id).await?;
+    audit::append(
+        &mut c,
+        &who.actor(ip),
+        "item.move",
+        "item",
+        id,
+        json!({ "from": item.home_column_id, "to": column_id }),
+    )
+    .await?;
+    outbox::emit(&mut c, "item.changed", id, json!({ "moved": column_id })).await?;
+    tx.commit().await
+}
+
+/// One line of a bulk action's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResult {
+    pub id: i64,
+    pub ok: bool,
+    pub message: String,
+}
+
+/// Apply one action to many items, each in its own transaction, so one refusal (a
+/// permission, a state) never blocks the others; every outcome is reported.
+pub async fn bulk(
+    db: &Db,
+    who: &Principal,
+    ip: &str,
+    ids: &[i64],
+    action: &str,
+    column_id: Option<i64>,
+    reason: &str,
+) -> Result<Vec<BulkResult>> {
+    if ids.is_empty() {
+        return Err(Error::field("ids", "请先勾选要处理的信息"));
+    }
+    if ids.len() > 500 {
+        return Err(Error::field("ids", "一次最多处理 500 条信息"));
+    }
+    let needs_column = matches!(action, "move" | "push");
+    if needs_column && column_id.is_none() {
+        return Err(Error::field("column_id", "请选择目标栏目"));
+    }
+    if action == "withdraw" && reason.trim().is_empty() {
+        return Err(Error::field("reason", "撤稿须写明理由"));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let r = match (action, column_id) {
+            ("move", Some(col)) => move_item(db, who, ip, id, col).await,
+            ("push", Some(col)) => push(db, who, ip, id, col).await,
+            ("withdraw", _) => withdraw(db, who, ip, id, reason).await.map(|_| ()),
+            _ => return Err(Error::field("action", "请选择批量操作")),
+        };
+        out.push(match r {
+            Ok(()) => BulkResult { id, ok: true, message: "完成".into() },
+            Err(Error::Invalid(f)) => {
+                BulkResult {
+                    id, ok: false, message: f.0.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>().join("；")
+                }
+            }
+            Err(e @ (Error::Forbidden(_) | Error::Conflict(_) | Error::NotFound)) => {
+                BulkResult { id, ok: false, message: e.to_string() }
+            }
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(out)
+}

@@ -37,6 +37,10 @@ gongkai_kernel::console_routes! { ROUTES, router;
     post "/console/content/{id}/reject" ContentReview => reject;
     post "/console/content/{id}/withdraw" ContentReview => withdraw;
     get  "/console/content/{id}/diff" ContentView => diff;
+    post "/console/content/bulk" ContentEdit => bulk;
+    post "/console/content/{id}/push" ContentEdit => push;
+    post "/console/content/{id}/interprets" ContentEdit => interprets;
+    post "/console/content/{id}/catalogue" ContentReview => catalogue_link;
     post "/console/content/{id}/attachments" ContentEdit => attachment_upload;
     post "/console/attachments/{id}/delete" ContentEdit => attachment_delete;
     get  "/console/attachments/{id}" ContentView => attachment_download;
@@ -252,7 +256,25 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
         .into_iter()
         .map(|a| json!({ "size": crate::attachments::human_size(a.size.max(0) as u64), "a": a }))
         .collect();
+    let label = |e: &crate::catalogue::Entry| {
+        let l2 = if e.level2.is_empty() { String::new() } else { format!(" / {}", e.level2) };
+        format!("{}：{}{l2}", e.domain_label(), e.level1)
+    };
+    let linked_entries: Vec<String> =
+        crate::catalogue::entries_of_item(&state.db, id).await?.iter().map(label).collect();
+    let catalogue: Vec<Value> = if who.has(Perm::ContentReview) {
+        crate::catalogue::list_by_domain(&state.db)
+            .await?
+            .into_iter()
+            .flat_map(|(_, _, views)| {
+                views.into_iter().map(|v| json!({ "value": v.entry.id, "label": label(&v.entry) }))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(json!({
+        "linked_entries": linked_entries, "catalogue": catalogue,
         "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": form_options(state).await?, "errors": {},
         "status_label": wf.status.label_zh(), "level_label": crate::rules::level_label(wf.level), "actions": actions,
         "can_edit": who.has(Perm::ContentEdit), "can_review": who.has(Perm::ContentReview),
@@ -574,4 +596,95 @@ pub async fn attachment_download(
         h.insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ColumnForm {
+    column_id: String,
+    policy_id: String,
+    entry_id: String,
+}
+
+fn parse_id(field: &str, s: &str, msg: &str) -> Result<i64, Error> {
+    s.trim().parse::<i64>().map_err(|_| Error::field(field, msg))
+}
+
+/// 推送: show the item in another column too.
+pub async fn push(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ColumnForm>,
+) -> WebResult<Response> {
+    let r = match parse_id("column_id", &f.column_id, "请选择要推送到的栏目") {
+        Ok(col) => svc::push(&state.db, &who, &ip, id, col).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+/// Link this interpretation to the policy document it explains.
+pub async fn interprets(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ColumnForm>,
+) -> WebResult<Response> {
+    let r = match parse_id("policy_id", &f.policy_id, "请填写被解读文件的信息编号") {
+        Ok(policy) => svc::link_interpretation(&state.db, &who, &ip, id, policy).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+/// Link the item to a standard-catalogue entry (its 时限 is then tracked).
+pub async fn catalogue_link(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ColumnForm>,
+) -> WebResult<Response> {
+    let r = match parse_id("entry_id", &f.entry_id, "请选择标准目录事项") {
+        Ok(entry) => crate::catalogue::link_item(&state.db, &who, &ip, id, entry).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
+        Err(e) => action_error(&state, &who, id, e).await,
+    }
+}
+
+/// Bulk move / push / withdraw from the list; the result page lists every outcome.
+pub async fn bulk(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let ids: Vec<i64> = pairs.iter().filter(|(k, _)| k == "ids").filter_map(|(_, v)| v.parse().ok()).collect();
+    let action = get("action");
+    let column = get("column_id").parse::<i64>().ok();
+    match svc::bulk(&state.db, &who, &ip, &ids, &action, column, &get("reason")).await {
+        Ok(results) => {
+            let done = results.iter().filter(|r| r.ok).count();
+            let ctx = json!({ "results": results, "done": done, "failed": results.len() - done });
+            Ok(render(&state, Some(&who), "console/cms/bulk.html", ctx)?.into_response())
+        }
+        Err(Error::Invalid(f)) => {
+            let msg: Vec<String> = f.0.iter().map(|(_, m)| m.clone()).collect();
+            Err(Error::Conflict(format!("批量操作未执行：{}", msg.join("；"))).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

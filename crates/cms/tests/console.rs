@@ -29,6 +29,9 @@ fn expected(method: &str, path: &str) -> &'static [&'static str] {
         }
         ("post", "/console/content/{id}/attachments") | ("post", "/console/attachments/{id}/delete") => &["editor"],
         ("get", "/console/attachments/{id}") => &["editor", "reviewer", "leader"],
+        ("post", "/console/content/bulk")
+        | ("post", "/console/content/{id}/push")
+        | ("post", "/console/content/{id}/interprets") => &["editor"],
         ("post", p) if p.starts_with("/console/content/{id}/") => &["reviewer"],
         (_, "/console/review") => &["reviewer"],
         (_, p) if p.starts_with("/console/columns") => &["sysadmin"],
@@ -189,6 +192,62 @@ async fn edit_submit_review_publish_through_the_console() {
         assert!(list.contains("区政府召开常务会议"), "{name}: list filter");
         let list = ed.get(s.url("/console/content?status=draft")).send().await.unwrap().text().await.unwrap();
         assert!(!list.contains("区政府召开常务会议"));
+
+        // Bulk: push the item to a second column, and try to withdraw it as an editor
+        // (refused per item, reported, nothing else blocked).
+        let admin =
+            testkit::principal(&t.db, testkit::user_with_role(&t.db, "coladmin2", Some(Role::SysAdmin)).await).await;
+        let mut h = t.db.read().await.unwrap();
+        let site_id = gongkai_cms::store::column(&mut h.conn(), column).await.unwrap().unwrap().site_id;
+        drop(h);
+        let second = gongkai_cms::service::create_column(
+            &t.db,
+            &admin,
+            "ip",
+            &gongkai_cms::service::ColumnInput {
+                site_id: site_id.to_string(),
+                name: "要闻".into(),
+                slug: "yw".into(),
+                kind: "list".into(),
+                class: "news".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let (id_s, col2) = (id.to_string(), second.id.to_string());
+        let r = ed
+            .post(s.url("/console/content/bulk"))
+            .form(&[("_csrf", csrf.as_str()), ("ids", id_s.as_str()), ("action", "push"), ("column_id", col2.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.text().await.unwrap().contains("完成 1 条"), "{name}");
+        let pushed =
+            ed.get(s.url(&format!("/console/content?column={col2}"))).send().await.unwrap().text().await.unwrap();
+        assert!(pushed.contains("区政府召开常务会议"), "{name}: shown in the second column without copying");
+        let r = ed
+            .post(s.url("/console/content/bulk"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("ids", id_s.as_str()),
+                ("ids", "999999"),
+                ("action", "withdraw"),
+                ("reason", "测试"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let page = r.text().await.unwrap();
+        assert!(page.contains("未完成 2 条"), "{name}: {page}");
+        let r = ed
+            .post(s.url("/console/content/bulk"))
+            .form(&[("_csrf", csrf.as_str()), ("action", "push")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT, "nothing ticked");
     }
 }
 
