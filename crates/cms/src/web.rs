@@ -286,6 +286,7 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
 #[derive(Deserialize, Default)]
 pub struct SavedQuery {
     saved: Option<String>,
+    missing_interpretation: Option<String>,
 }
 
 pub async fn detail(
@@ -296,6 +297,7 @@ pub async fn detail(
 ) -> WebResult<Response> {
     let mut ctx = detail_ctx(&state, &who, id).await?;
     ctx["saved"] = json!(q.saved.is_some());
+    ctx["missing_interpretation"] = json!(q.missing_interpretation.is_some());
     Ok(render(&state, Some(&who), "console/cms/item.html", ctx)?.into_response())
 }
 
