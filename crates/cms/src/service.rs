@@ -45,7 +45,7 @@ fn opt_i64(errs: &mut FieldErrors, field: &str, s: &str, msg: &str) -> Option<i6
     }
 }
 
-fn checkbox(s: &str) -> bool {
+pub(crate) fn checkbox(s: &str) -> bool {
     matches!(s.trim(), "on" | "true" | "1" | "yes")
 }
 
@@ -59,13 +59,28 @@ async fn site_org_path(c: &mut Conn<'_>, site_id: i64) -> Result<(gongkai_kernel
     Ok((site, path))
 }
 
-/// Create a column. System administrators whose scope covers the site's host organisation
-/// (SettingsManage) manage columns.
-pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInput) -> Result<Column> {
+/// A column form's validated values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnValues {
+    pub site_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub slug: String,
+    pub kind: ColumnKind,
+    pub class: ColumnClass,
+    pub update_days: Option<i64>,
+    pub sort_order: i64,
+    pub visible: bool,
+    pub link_url: String,
+    pub review_levels: i64,
+}
+
+/// Pure validation of a column form, every problem at once.
+pub fn validate_column(input: &ColumnInput) -> std::result::Result<ColumnValues, FieldErrors> {
     let mut errs = FieldErrors::new();
     let site_id = opt_i64(&mut errs, "site_id", &input.site_id, "请选择网站");
     let parent_id = opt_i64(&mut errs, "parent_id", &input.parent_id, "上级栏目无效");
-    let name = input.name.trim();
+    let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 50 {
         errs.add("name", "栏目名称为 1–50 个字");
     }
@@ -84,20 +99,44 @@ pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInp
     let update_days = opt_i64(&mut errs, "update_days", &input.update_days, "更新周期应为天数")
         .or_else(|| class.and_then(|c| c.default_update_days()).map(i64::from));
     let sort_order = opt_i64(&mut errs, "sort_order", &input.sort_order, "排序号应为整数").unwrap_or(0);
-    let levels = match input.review_levels.trim() {
+    let review_levels = match input.review_levels.trim() {
         "" => 1,
         v => v.parse::<i64>().ok().filter(|n| (1..=3).contains(n)).unwrap_or_else(|| {
             errs.add("review_levels", "审核级数为 1（初审）、2（复审）或 3（终审）");
             1
         }),
     };
-    let link_url = input.link_url.trim();
+    let link_url = input.link_url.trim().to_string();
     if kind == Some(ColumnKind::Link)
         && !(link_url.starts_with("https://") || link_url.starts_with("http://") || link_url.starts_with('/'))
     {
         errs.add("link_url", "外部链接栏目须填写以 http:// 或 https:// 开头的地址");
     }
-    errs.into_result()?;
+    // Visible unless explicitly hidden ("off"), so API callers get the common default.
+    let visible = !matches!(input.visible.trim(), "off" | "false" | "0" | "no");
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(ColumnValues {
+        site_id,
+        parent_id,
+        name,
+        slug,
+        kind: kind.unwrap_or(ColumnKind::List),
+        class: class.unwrap_or(ColumnClass::Other),
+        update_days,
+        sort_order,
+        visible,
+        link_url,
+        review_levels,
+    })
+}
+
+/// Create a column. System administrators whose scope covers the site's host organisation
+/// (SettingsManage) manage columns.
+pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInput) -> Result<Column> {
+    let v = validate_column(input).map_err(Error::Invalid)?;
+    let (site_id, parent_id) = (v.site_id, v.parent_id);
     let site_id = site_id.ok_or_else(|| Error::field("site_id", "请选择网站"))?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
@@ -121,15 +160,15 @@ pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInp
     let n = NewColumn {
         site_id,
         parent_id,
-        name,
-        slug: &slug,
-        kind: kind.map(|k| k.as_str()).unwrap_or("list"),
-        class: class.map(|k| k.as_str()).unwrap_or("other"),
-        update_days,
-        sort_order,
-        visible: input.visible.trim().is_empty() || checkbox(&input.visible),
-        link_url,
-        review_levels: levels,
+        name: &v.name,
+        slug: &v.slug,
+        kind: v.kind.as_str(),
+        class: v.class.as_str(),
+        update_days: v.update_days,
+        sort_order: v.sort_order,
+        visible: v.visible,
+        link_url: &v.link_url,
+        review_levels: v.review_levels,
     };
     let id = match store::insert_column(&mut c, &n, &parent_path).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::field("slug", "该网站已有相同代号的栏目")),
@@ -140,6 +179,105 @@ pub async fn create_column(db: &Db, who: &Principal, ip: &str, input: &ColumnInp
     outbox::emit(&mut c, "column.changed", id, json!({ "site_id": site_id })).await?;
     tx.commit().await?;
     Ok(col)
+}
+
+/// Edit a column (name, code, kind, class, interval, order, visibility, review depth). The
+/// parent and site stay; `version` guards against overwriting a concurrent edit.
+pub async fn update_column(
+    db: &Db,
+    who: &Principal,
+    ip: &str,
+    id: i64,
+    input: &ColumnInput,
+    version: i64,
+) -> Result<Column> {
+    let v = validate_column(input).map_err(Error::Invalid)?;
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let before = store::column(&mut c, id).await?.ok_or(Error::NotFound)?;
+    let (_, org_path) = site_org_path(&mut c, before.site_id).await?;
+    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(before.site_id)) {
+        return Err(Error::Forbidden("不能管理该网站的栏目".into()));
+    }
+    let now = now_ms();
+    let n = gongkai_kernel::with_conn!(&mut c, x => {
+        sqlx::query(
+            "UPDATE columns SET name = $1, slug = $2, kind = $3, class = $4, update_days = $5, sort_order = $6, visible = $7,
+                    link_url = $8, review_levels = $9, version = version + 1, updated_at = $10
+             WHERE id = $11 AND version = $12",
+        )
+        .bind(&v.name).bind(&v.slug).bind(v.kind.as_str()).bind(v.class.as_str()).bind(v.update_days).bind(v.sort_order)
+        .bind(v.visible).bind(&v.link_url).bind(v.review_levels).bind(now).bind(id).bind(version)
+        .execute(&mut **x).await.map(|r| r.rows_affected())
+    });
+    match n.map_err(Error::from) {
+        Err(e) if is_unique_violation(&e) => return Err(Error::field("slug", "该网站已有相同代号的栏目")),
+        Err(e) => return Err(e),
+        Ok(0) => return Err(Error::Conflict("该栏目已被他人修改，请刷新页面后再保存".into())),
+        Ok(_) => {}
+    }
+    let after = store::column(&mut c, id).await?.ok_or(Error::NotFound)?;
+    audit::append(&mut c, &who.actor(ip), "column.update", "column", id, json!({ "before": &before, "after": &after }))
+        .await?;
+    outbox::emit(&mut c, "column.changed", id, json!({ "site_id": after.site_id })).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Give (or take back) a user's per-column editor or reviewer grant.
+pub async fn set_column_grant(
+    db: &Db,
+    who: &Principal,
+    ip: &str,
+    column_id: i64,
+    username: &str,
+    kind: &str,
+    on: bool,
+) -> Result<()> {
+    if !matches!(kind, "edit" | "review") {
+        return Err(Error::field("kind", "请选择编辑或审核"));
+    }
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let col = store::column(&mut c, column_id).await?.ok_or(Error::NotFound)?;
+    let (_, org_path) = site_org_path(&mut c, col.site_id).await?;
+    if !who.can(Perm::SettingsManage, org_path.as_deref(), Some(col.site_id)) {
+        return Err(Error::Forbidden("不能管理该网站的栏目".into()));
+    }
+    let user = gongkai_kernel::auth::store::user_by_username(&mut c, username.trim())
+        .await?
+        .ok_or_else(|| Error::field("username", format!("用户 {} 不存在", username.trim())))?;
+    if on {
+        store::grant_column(&mut c, column_id, user.id, kind).await?;
+    } else {
+        gongkai_kernel::with_conn!(&mut c, x => {
+            sqlx::query("DELETE FROM column_grants WHERE column_id = $1 AND user_id = $2 AND kind = $3")
+                .bind(column_id).bind(user.id).bind(kind).execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
+    audit::append(
+        &mut c,
+        &who.actor(ip),
+        if on { "column.grant" } else { "column.revoke" },
+        "column",
+        column_id,
+        json!({ "user": user.username, "kind": kind }),
+    )
+    .await?;
+    outbox::emit(&mut c, "column.changed", column_id, json!({ "grants": true })).await?;
+    tx.commit().await
+}
+
+/// Per-column grants of a column: (username, display name, kind).
+pub async fn column_grants(db: &Db, column_id: i64) -> Result<Vec<(String, String, String)>> {
+    let mut h = db.read().await?;
+    Ok(gongkai_kernel::with_conn!(&mut h.conn(), x => {
+        sqlx::query_as(
+            "SELECT u.username, u.display_name, g.kind FROM column_grants g JOIN users u ON u.id = g.user_id
+             WHERE g.column_id = $1 ORDER BY g.kind, u.username",
+        )
+        .bind(column_id).fetch_all(&mut **x).await
+    })?)
 }
 
 /// Delete a column that holds no items and no sub-columns (refused with the reason).

@@ -48,6 +48,9 @@ gongkai_kernel::console_routes! { ROUTES, router;
     get  "/console/columns" SettingsManage => columns;
     post "/console/columns" SettingsManage => column_create;
     post "/console/columns/{id}/delete" SettingsManage => column_delete;
+    get  "/console/columns/{id}" SettingsManage => column_edit;
+    post "/console/columns/{id}" SettingsManage => column_update;
+    post "/console/columns/{id}/grants" SettingsManage => column_grant;
 }
 
 const NAV: &[NavItem] = &[
@@ -688,5 +691,94 @@ pub async fn bulk(
             Err(Error::Conflict(format!("批量操作未执行：{}", msg.join("；"))).into())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+async fn column_ctx(state: &AppState, id: i64) -> WebResult<Value> {
+    let col = {
+        let mut h = state.db.read().await?;
+        store::column(&mut h.conn(), id).await?.ok_or(Error::NotFound)?
+    };
+    let grants: Vec<Value> = svc::column_grants(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|(u, n, k)| json!({ "username": u, "name": n, "kind": k, "kind_label": if k == "edit" { "编辑" } else { "审核" } }))
+        .collect();
+    let input = ColumnInput {
+        site_id: col.site_id.to_string(),
+        parent_id: col.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        name: col.name.clone(),
+        slug: col.slug.clone(),
+        kind: col.kind.clone(),
+        class: col.class.clone(),
+        update_days: col.update_days.map(|d| d.to_string()).unwrap_or_default(),
+        sort_order: col.sort_order.to_string(),
+        visible: if col.visible { "on".into() } else { "off".into() },
+        link_url: col.link_url.clone(),
+        review_levels: col.review_levels.to_string(),
+    };
+    Ok(json!({ "id": id, "col": col, "c": input, "grants": grants, "errors": {},
+               "kinds": opts(&ColumnKind::ALL, ColumnKind::as_str, ColumnKind::label_zh),
+               "classes": opts(&ColumnClass::ALL, ColumnClass::as_str, ColumnClass::label_zh) }))
+}
+
+pub async fn column_edit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> WebResult<Response> {
+    let mut ctx = column_ctx(&state, id).await?;
+    ctx["saved"] = json!(q.saved.is_some());
+    Ok(render(&state, Some(&who), "console/cms/column.html", ctx)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ColumnEdit {
+    #[serde(flatten)]
+    input: ColumnInput,
+    version: String,
+}
+
+pub async fn column_update(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ColumnEdit>,
+) -> WebResult<Response> {
+    let version = f.version.trim().parse::<i64>().unwrap_or(0);
+    match svc::update_column(&state.db, &who, &ip, id, &f.input, version).await {
+        Ok(_) => Ok(see_other(&format!("/console/columns/{id}?saved=1"))),
+        Err(e) => {
+            let mut ctx = column_ctx(&state, id).await?;
+            ctx["c"] = json!(f.input);
+            Ok(form_error(&state, &who, "console/cms/column.html", ctx, e))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct GrantForm {
+    username: String,
+    kind: String,
+    action: String,
+}
+
+pub async fn column_grant(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<GrantForm>,
+) -> WebResult<Response> {
+    match svc::set_column_grant(&state.db, &who, &ip, id, &f.username, &f.kind, f.action != "revoke").await {
+        Ok(()) => Ok(see_other(&format!("/console/columns/{id}?saved=1"))),
+        Err(e) => {
+            let ctx = column_ctx(&state, id).await?;
+            Ok(form_error(&state, &who, "console/cms/column.html", ctx, e))
+        }
     }
 }

@@ -350,3 +350,70 @@ async fn columns_refuse_deletion_while_holding_items_and_check_scope() {
         let _ = w.site_id;
     }
 }
+
+#[tokio::test]
+async fn column_edits_and_per_column_grants() {
+    for t in testkit::backends().await {
+        let name = t.backend_name();
+        let w = world(&t, "1").await;
+        // A scoped editor of another organisation may not write here …
+        let other = testkit::user_with_role(&t.db, "editor3", None).await;
+        let orgs = gongkai_kernel::org::service::list(&t.db).await.unwrap();
+        let edu = orgs.iter().find(|o| o.name.contains("教育局")).unwrap();
+        auth::grant(&t.db, None, &gongkai_kernel::audit::Actor::system("t"), other, Role::Editor, Some(edu.id), None)
+            .await
+            .unwrap();
+        let scoped = testkit::principal(&t.db, other).await;
+        assert!(matches!(
+            cms::create_item(&t.db, &scoped, "ip", &input(&w, "栏目授权前", "<p>x</p>")).await,
+            Err(Error::Forbidden(_))
+        ));
+        // … until the column is granted to them.
+        assert!(
+            matches!(
+                cms::set_column_grant(&t.db, &w.editor, "ip", w.column, "editor3", "edit", true).await,
+                Err(Error::Forbidden(_))
+            ),
+            "{name}: only site administrators grant"
+        );
+        assert!(matches!(
+            cms::set_column_grant(&t.db, &w.admin, "ip", w.column, "nobody", "edit", true).await,
+            Err(Error::Invalid(_))
+        ));
+        cms::set_column_grant(&t.db, &w.admin, "ip", w.column, "editor3", "edit", true).await.unwrap();
+        cms::create_item(&t.db, &scoped, "ip", &input(&w, "栏目授权后", "<p>x</p>")).await.unwrap();
+        assert_eq!(cms::column_grants(&t.db, w.column).await.unwrap().len(), 1);
+        cms::set_column_grant(&t.db, &w.admin, "ip", w.column, "editor3", "edit", false).await.unwrap();
+        assert!(
+            matches!(
+                cms::create_item(&t.db, &scoped, "ip", &input(&w, "撤销后", "<p>x</p>")).await,
+                Err(Error::Forbidden(_))
+            ),
+            "{name}"
+        );
+        // Column edit with version check; hiding works.
+        let col = {
+            let mut h = t.db.read().await.unwrap();
+            store::column(&mut h.conn(), w.column).await.unwrap().unwrap()
+        };
+        let edit = ColumnInput {
+            site_id: col.site_id.to_string(),
+            name: "通知公告（改）".into(),
+            slug: col.slug.clone(),
+            kind: "list".into(),
+            class: "notice".into(),
+            visible: "off".into(),
+            review_levels: "2".into(),
+            ..Default::default()
+        };
+        let after = cms::update_column(&t.db, &w.admin, "ip", w.column, &edit, col.version).await.unwrap();
+        assert_eq!((after.name.as_str(), after.visible, after.review_levels), ("通知公告（改）", false, 2), "{name}");
+        assert!(
+            matches!(
+                cms::update_column(&t.db, &w.admin, "ip", w.column, &edit, col.version).await,
+                Err(Error::Conflict(_))
+            ),
+            "stale"
+        );
+    }
+}
