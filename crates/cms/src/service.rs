@@ -1113,3 +1113,43 @@ pub async fn bulk(
     }
     Ok(out)
 }
+
+/// Choose one of the item's image attachments as its cover (or none).
+pub async fn set_cover(
+    db: &Db,
+    who: &Principal,
+    ip: &str,
+    item_id: i64,
+    item_attachment_id: Option<i64>,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    let item = store::item(&mut c, item_id).await?.ok_or(Error::NotFound)?;
+    if !may_on_item(&mut c, who, Perm::ContentEdit, &item).await? {
+        return Err(Error::Forbidden("您没有编辑该信息的权限".into()));
+    }
+    let attachment_id = match item_attachment_id {
+        None => None,
+        Some(ia) => {
+            let row: Option<(i64, i64, String)> = gongkai_kernel::with_conn!(&mut c, x => {
+                sqlx::query_as(
+                    "SELECT ia.item_id, a.id, a.mime FROM item_attachments ia JOIN attachments a ON a.id = ia.attachment_id WHERE ia.id = $1",
+                )
+                .bind(ia).fetch_optional(&mut **x).await
+            })?;
+            match row {
+                Some((owner, aid, mime)) if owner == item_id && mime.starts_with("image/") => Some(aid),
+                Some((owner, ..)) if owner == item_id => return Err(Error::field("cover", "封面只能是图片附件")),
+                _ => return Err(Error::field("cover", "该附件不属于这条信息")),
+            }
+        }
+    };
+    gongkai_kernel::with_conn!(&mut c, x => {
+        sqlx::query("UPDATE items SET cover_attachment_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(attachment_id).bind(now_ms()).bind(item_id).execute(&mut **x).await.map(|r| r.rows_affected())
+    })?;
+    audit::append(&mut c, &who.actor(ip), "item.cover", "item", item_id, json!({ "attachment": attachment_id }))
+        .await?;
+    outbox::emit(&mut c, "item.changed", item_id, json!({ "cover": attachment_id })).await?;
+    tx.commit().await
+}

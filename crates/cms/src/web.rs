@@ -39,6 +39,7 @@ gongkai_kernel::console_routes! { ROUTES, router;
     get  "/console/content/{id}/diff" ContentView => diff;
     post "/console/content/bulk" ContentEdit => bulk;
     post "/console/content/{id}/push" ContentEdit => push;
+    post "/console/content/{id}/cover" ContentEdit => cover;
     post "/console/content/{id}/interprets" ContentEdit => interprets;
     post "/console/content/{id}/catalogue" ContentReview => catalogue_link;
     post "/console/content/{id}/attachments" ContentEdit => attachment_upload;
@@ -780,5 +781,25 @@ pub async fn column_grant(
             let ctx = column_ctx(&state, id).await?;
             Ok(form_error(&state, &who, "console/cms/column.html", ctx, e))
         }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CoverForm {
+    cover: String,
+}
+
+pub async fn cover(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<CoverForm>,
+) -> WebResult<Response> {
+    let choice = f.cover.trim().parse::<i64>().ok();
+    match svc::set_cover(&state.db, &who, &ip, id, choice).await {
+        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1#attachments"))),
+        Err(e) => action_error(&state, &who, id, e).await,
     }
 }

@@ -31,6 +31,7 @@ fn expected(method: &str, path: &str) -> &'static [&'static str] {
         ("get", "/console/attachments/{id}") => &["editor", "reviewer", "leader"],
         ("post", "/console/content/bulk")
         | ("post", "/console/content/{id}/push")
+        | ("post", "/console/content/{id}/cover")
         | ("post", "/console/content/{id}/interprets") => &["editor"],
         ("post", p) if p.starts_with("/console/content/{id}/") => &["reviewer"],
         (_, "/console/review") => &["reviewer"],
