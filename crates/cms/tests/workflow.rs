@@ -417,3 +417,34 @@ async fn column_edits_and_per_column_grants() {
         );
     }
 }
+
+#[tokio::test]
+async fn cover_must_be_one_of_the_items_images() {
+    for t in testkit::backends().await {
+        let w = world(&t, "1").await;
+        let files = gongkai_cms::attachments::FileStore::new(&t.dir);
+        let a = cms::create_item(&t.db, &w.editor, "ip", &input(&w, "带封面的信息", "<p>x</p>")).await.unwrap();
+        let b = cms::create_item(&t.db, &w.editor, "ip", &input(&w, "另一条信息", "<p>y</p>")).await.unwrap();
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde".to_vec();
+        let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+        let img = gongkai_cms::attachments::attach(&t.db, &files, &w.editor, "ip", a.id, "现场.png", png.clone())
+            .await
+            .unwrap();
+        let doc =
+            gongkai_cms::attachments::attach(&t.db, &files, &w.editor, "ip", a.id, "方案.pdf", pdf).await.unwrap();
+        let foreign =
+            gongkai_cms::attachments::attach(&t.db, &files, &w.editor, "ip", b.id, "别处.png", png).await.unwrap();
+        assert!(
+            matches!(cms::set_cover(&t.db, &w.editor, "ip", a.id, Some(doc.id)).await, Err(Error::Invalid(_))),
+            "not an image"
+        );
+        assert!(
+            matches!(cms::set_cover(&t.db, &w.editor, "ip", a.id, Some(foreign.id)).await, Err(Error::Invalid(_))),
+            "another item's"
+        );
+        cms::set_cover(&t.db, &w.editor, "ip", a.id, Some(img.id)).await.unwrap();
+        assert_eq!(item(&t, a.id).await.cover_attachment_id, Some(img.attachment_id), "{}", t.backend_name());
+        cms::set_cover(&t.db, &w.editor, "ip", a.id, None).await.unwrap();
+        assert_eq!(item(&t, a.id).await.cover_attachment_id, None);
+    }
+}
