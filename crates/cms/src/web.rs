@@ -332,6 +332,20 @@ pub struct ActionForm {
     publish_at: String,
 }
 
+/// After an item action: back to the item, or the item page with the error explained.
+async fn after_action<T>(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    r: Result<T, Error>,
+    anchor: &str,
+) -> WebResult<Response> {
+    match r {
+        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1{anchor}"))),
+        Err(e) => action_error(state, who, id, e).await,
+    }
+}
+
 async fn action_error(state: &AppState, who: &Principal, id: i64, e: Error) -> WebResult<Response> {
     let ctx = detail_ctx(state, who, id).await?;
     Ok(form_error(state, who, "console/cms/item.html", ctx, e))
@@ -397,10 +411,7 @@ pub async fn reject(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> WebResult<Response> {
-    match svc::reject(&state.db, &who, &ip, id, &f.comment).await {
-        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, svc::reject(&state.db, &who, &ip, id, &f.comment).await, "").await
 }
 
 pub async fn withdraw(
@@ -410,10 +421,7 @@ pub async fn withdraw(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> WebResult<Response> {
-    match svc::withdraw(&state.db, &who, &ip, id, &f.reason).await {
-        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, svc::withdraw(&state.db, &who, &ip, id, &f.reason).await, "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -628,10 +636,7 @@ pub async fn push(
         Ok(col) => svc::push(&state.db, &who, &ip, id, col).await,
         Err(e) => Err(e),
     };
-    match r {
-        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, r, "").await
 }
 
 /// Link this interpretation to the policy document it explains.
@@ -646,10 +651,7 @@ pub async fn interprets(
         Ok(policy) => svc::link_interpretation(&state.db, &who, &ip, id, policy).await,
         Err(e) => Err(e),
     };
-    match r {
-        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, r, "").await
 }
 
 /// Link the item to a standard-catalogue entry (its 时限 is then tracked).
@@ -664,10 +666,7 @@ pub async fn catalogue_link(
         Ok(entry) => crate::catalogue::link_item(&state.db, &who, &ip, id, entry).await,
         Err(e) => Err(e),
     };
-    match r {
-        Ok(_) => Ok(see_other(&format!("/console/content/{id}?saved=1"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, r, "").await
 }
 
 /// Bulk move / push / withdraw from the list; the result page lists every outcome.
@@ -798,8 +797,5 @@ pub async fn cover(
     CsrfForm(f): CsrfForm<CoverForm>,
 ) -> WebResult<Response> {
     let choice = f.cover.trim().parse::<i64>().ok();
-    match svc::set_cover(&state.db, &who, &ip, id, choice).await {
-        Ok(()) => Ok(see_other(&format!("/console/content/{id}?saved=1#attachments"))),
-        Err(e) => action_error(&state, &who, id, e).await,
-    }
+    after_action(&state, &who, id, svc::set_cover(&state.db, &who, &ip, id, choice).await, "#attachments").await
 }
