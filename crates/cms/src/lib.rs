@@ -14,6 +14,7 @@ pub mod store;
 pub mod topics;
 pub mod transfer;
 pub mod web;
+pub mod web_library;
 
 use gongkai_kernel::Result;
 use gongkai_kernel::db::Db;

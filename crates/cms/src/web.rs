@@ -277,9 +277,18 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
     } else {
         Vec::new()
     };
+    let mut opt = form_options(state).await?;
+    // A code that was disabled after the item used it still shows as selected.
+    for (list, code) in [("subjects", item.subject_code.clone()), ("classes", Some(item.class_code.clone()))] {
+        if let (Some(code), Some(arr)) = (code, opt[list].as_array_mut())
+            && !arr.iter().any(|o| o["value"] == json!(code))
+        {
+            arr.push(json!({ "value": code, "label": format!("{code}（已停用）") }));
+        }
+    }
     Ok(json!({
         "linked_entries": linked_entries, "catalogue": catalogue,
-        "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": form_options(state).await?, "errors": {},
+        "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": opt, "errors": {},
         "status_label": wf.status.label_zh(), "level_label": crate::rules::level_label(wf.level), "actions": actions,
         "can_edit": who.has(Perm::ContentEdit), "can_review": who.has(Perm::ContentReview),
         "reviews": reviews, "versions": versions, "attachments": attachments, "interpretations": links.0, "policies": links.1,

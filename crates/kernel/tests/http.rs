@@ -423,7 +423,8 @@ async fn operations_endpoints_and_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
         assert_eq!(c.get(s.url("/readyz")).send().await.unwrap().text().await.unwrap(), "ready\n");
-        c.get(s.url("/login")).send().await.unwrap();
+        let login_page = c.get(s.url("/login")).send().await.unwrap().text().await.unwrap();
+        assert!(login_page.contains(r#"autocomplete="username""#), "field attributes are markup, not escaped text");
         let m = c.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
         assert!(m.contains("gongkai_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"), "{m}");
         assert!(m.contains("gongkai_http_request_duration_seconds_bucket"));

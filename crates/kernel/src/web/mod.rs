@@ -173,6 +173,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::load_principal))
         .layer(csrf)
+        // One body limit for everything (forms, uploads): the configured one, not axum's
+        // built-in 2 MB default for extractors.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(cfg.limits.request_body_bytes as usize))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.limits.request_timeout_secs)))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
