@@ -58,7 +58,11 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     } else {
         None
     };
-    let state = web::AppState::with_slices(db.clone(), cfg.clone(), vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice()]);
+    let state = web::AppState::with_slices(
+        db.clone(),
+        cfg.clone(),
+        vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice()],
+    );
     web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
