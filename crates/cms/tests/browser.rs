@@ -25,7 +25,10 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// chromedriver runs in its own process group: killing the group also ends the
+    /// browser processes it started, whatever path the test took.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.child.id())]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -70,12 +73,16 @@ impl Driver {
             return None;
         };
         let port = free_port();
-        let child = Command::new(exe)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(exe)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .expect("start chromedriver")
+        };
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         let start = Instant::now();
@@ -178,6 +185,10 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+    /// End the session (the browser quits) before chromedriver goes.
+    async fn quit(&self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    }
     async fn shot(&self, name: &str) {
         let png = self.cmd("GET", "/screenshot", json!({})).await;
         let _ = std::fs::write(self.shots.join(format!("{name}.png")), b64decode(png.as_str().unwrap_or("")));
@@ -259,4 +270,5 @@ async fn editor_and_reviewer_publish_an_item_with_an_attachment_in_a_browser() {
     d.wait_for(&["已发布", "索引号", "培训安排"], "published with an index number and the attachment").await;
     d.shot("03-reviewer-published").await;
     let _ = std::fs::remove_file(pdf);
+    d.quit().await;
 }
