@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use gongkai_cms::transfer::ImportOptions;
 use gongkai_kernel::audit::{self, Actor};
 use gongkai_kernel::auth::{Role, service as auth};
 use gongkai_kernel::calendar::service as calendar;
@@ -70,6 +71,54 @@ enum Cmd {
     /// Configuration tools
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Import content (migration from an old CMS)
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export content
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import items from a JSON Lines file (one JSON object a line), e.g. from the old CMS
+    #[command(
+        long_about = "Import items from a JSON Lines file (one JSON object a line), e.g. exported from the district's old CMS.\n\n\
+            Each line: external_id (required; importing the same external_id again updates the item as a new version, an \
+            unchanged line is skipped), site + column (column code) or column_id, class, title, subtitle, body (HTML, \
+            sanitised), summary, source, author, publisher (organisation name or 统一社会信用代码), subject, genre, doc_no, \
+            written_on, published_on (YYYY-MM-DD), validity, validity_on, replaced_by (external_id), keywords (array or \
+            string), disclosure_mode, five_open, art20, is_rule, is_normative, needs_interpretation, interpretation_form, \
+            interprets (external_ids), index_no (an old 索引号 is kept), status (published: goes live without review as \
+            migrated history; draft; withdrawn) and attachments ([{name, path}], path relative to --attachments-dir). \
+            Codes or Chinese labels are accepted for enumerations. `gongkai export items` writes the same format.\n\n\
+            Lines are written in batches (one transaction each); a bad line is reported with its line number and reasons \
+            and never stops the run. Progress (lines done / total, lines per second) goes to standard error, the summary \
+            to standard output.",
+        after_help = "Exit status: 0 every line was imported (or skipped as unchanged); 1 some lines were rejected (listed in \
+            the summary with line numbers: fix them and run the same file again, imported lines are skipped); 2 the \
+            import could not run (unreadable file, database unavailable)."
+    )]
+    Items {
+        /// The JSON Lines file
+        file: PathBuf,
+        /// Directory that the attachments' paths are relative to (for a gongkai export: the old data dir's files/)
+        #[arg(long)]
+        attachments_dir: Option<PathBuf>,
+        /// Lines per transaction
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        batch_size: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Export every item as JSON Lines (the format `gongkai import items` reads)
+    Items {
+        /// Write to this file instead of standard output (must not exist yet)
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -242,7 +291,155 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
             db.close().await;
             out
         }
+        Cmd::Import(ImportCmd::Items { file, attachments_dir, batch_size }) => {
+            import_items(&cfg, &file, attachments_dir, batch_size as usize).await
+        }
+        Cmd::Export(ExportCmd::Items { output }) => {
+            let db = ops::open(&cfg).await.map_err(err)?;
+            let out = export_items(&db, output.as_deref()).await;
+            db.close().await;
+            out
+        }
     }
+}
+
+/// Lines in a file (a last line without a newline counts), for the progress display.
+fn count_lines(file: &std::path::Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut n, mut last) = (0u64, b'\n');
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += buf[..k].iter().filter(|b| **b == b'\n').count() as u64;
+        last = buf[k - 1];
+    }
+    Ok(if last == b'\n' { n } else { n + 1 })
+}
+
+/// A progress line on standard error: rewritten in place on a terminal, a plain line every
+/// few seconds otherwise (logs, CI).
+struct ProgressLine {
+    tty: bool,
+    last: Option<std::time::Instant>,
+    shown: bool,
+}
+
+impl ProgressLine {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        ProgressLine { tty: std::io::stderr().is_terminal(), last: None, shown: false }
+    }
+    fn show(&mut self, p: &gongkai_cms::transfer::Progress) {
+        let every = if self.tty { 100 } else { 5000 };
+        // Nothing for an import that finishes in a blink, then one update per period.
+        if p.elapsed.as_millis() < every || self.last.is_some_and(|t| t.elapsed().as_millis() < every) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        let of = match p.total {
+            Some(t) if t > 0 => format!("{}/{t} 行（{:.0}%）", p.done, p.done as f64 * 100.0 / t as f64),
+            _ => format!("{} 行", p.done),
+        };
+        let line = format!("导入中：{of}，{:.0} 行/秒", p.per_second());
+        if self.tty {
+            eprint!("\r{line}    ");
+        } else {
+            eprintln!("{line}");
+        }
+        self.shown = true;
+    }
+    fn finish(&self) {
+        if self.tty && self.shown {
+            eprintln!();
+        }
+    }
+}
+
+async fn import_items(
+    cfg: &Config,
+    file: &std::path::Path,
+    attachments_dir: Option<PathBuf>,
+    batch_size: usize,
+) -> Result<ExitCode, String> {
+    // Exit status 2 for a run that could not happen, 1 is "some lines rejected".
+    let fail = |msg: String| {
+        eprintln!("错误：{msg}");
+        Ok(ExitCode::from(2))
+    };
+    let total = match count_lines(file) {
+        Ok(n) => n,
+        Err(e) => return fail(format!("无法读取 {}：{e}", file.display())),
+    };
+    if let Some(d) = &attachments_dir
+        && !d.is_dir()
+    {
+        return fail(format!("附件目录 {} 不存在", d.display()));
+    }
+    let reader = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
+        Err(e) => return fail(format!("无法读取 {}：{e}", file.display())),
+    };
+    let db = match ops::open(cfg).await {
+        Ok(db) => db,
+        Err(e) => return fail(e.to_string()),
+    };
+    // The console's upload limit holds for imported files too.
+    let limit = cfg.limits.request_body_bytes.min(gongkai_cms::attachments::DEFAULT_MAX_BYTES);
+    let files = gongkai_cms::attachments::FileStore::new(&cfg.data_dir).with_max_bytes(limit);
+    let opts = ImportOptions { attachments_dir, batch_size, files: Some(files), ..ImportOptions::new(Actor::cli()) };
+    let mut bar = ProgressLine::new();
+    let out = gongkai_cms::transfer::import_items(&db, reader, Some(total), &opts, &mut |p| bar.show(p)).await;
+    bar.finish();
+    db.close().await;
+    match out {
+        Ok(sum) => {
+            print!("{}", sum.to_zh());
+            Ok(if sum.all_accepted() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Err(e) => fail(format!("{e}。已提交的批次保留；问题解决后重新导入同一文件即可（已导入的行会被跳过）")),
+    }
+}
+
+async fn export_items(db: &Db, output: Option<&std::path::Path>) -> Result<ExitCode, String> {
+    use std::io::Write;
+    let e = |e: gongkai_kernel::Error| e.to_string();
+    match output {
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let n = gongkai_cms::transfer::export_items(db, &mut w, &mut |_| {}).await.map_err(e)?;
+            w.flush().map_err(|e| format!("写出失败：{e}"))?;
+            eprintln!("已导出 {n} 条信息。");
+        }
+        Some(path) => {
+            if path.exists() {
+                return Err(format!("{} 已存在，请换一个文件名", path.display()));
+            }
+            // Written aside and renamed at the end: a failed export leaves no half file.
+            let part = path.with_extension("part");
+            let f = std::fs::File::create(&part).map_err(|e| format!("无法创建 {}：{e}", part.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            let res = gongkai_cms::transfer::export_items(db, &mut w, &mut |_| {}).await;
+            let res = res.map_err(e).and_then(|n| {
+                w.flush().map_err(|e| format!("写出失败：{e}"))?;
+                drop(w);
+                std::fs::rename(&part, path).map_err(|e| format!("无法写入 {}：{e}", path.display()))?;
+                Ok(n)
+            });
+            match res {
+                Ok(n) => eprintln!("已导出 {n} 条信息到 {}。", path.display()),
+                Err(msg) => {
+                    let _ = std::fs::remove_file(&part);
+                    return Err(msg);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn calendar_cmd(db: &Db, c: CalendarCmd) -> Result<ExitCode, String> {

@@ -25,6 +25,9 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         if info.created {
             tracing::info!("demo district created");
         }
+        if gongkai_cms::demo::seed(&db).await.map_err(|e| e.to_string())? {
+            tracing::info!("demo content created");
+        }
     }
     let listener = match web::bind(addr) {
         Ok(l) => l,

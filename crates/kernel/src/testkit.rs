@@ -66,9 +66,17 @@ fn temp_dir() -> PathBuf {
     d
 }
 
+/// What every test database gets once: schema and the official calendar (shared through
+/// the PostgreSQL template).
 async fn prepare(db: &Db) -> crate::Result<()> {
     db.migrate().await?;
     crate::calendar::service::seed_if_empty(db).await?;
+    Ok(())
+}
+
+/// Time-dependent rows are made per database, never copied from a template created
+/// earlier (a schedule's next run would already be past and fire in the test).
+async fn schedules(db: &Db) -> crate::Result<()> {
     for (name, cron, kind) in crate::jobs::runner::BUILTIN_SCHEDULES {
         crate::jobs::ensure_schedule(db, name, cron, kind).await?;
     }
@@ -80,13 +88,16 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", dir.join("gongkai.db").display());
     let db = Db::connect(&url).await.expect("open sqlite");
     prepare(&db).await.expect("prepare sqlite");
+    schedules(&db).await.expect("schedules");
     TestDb { db, url, dir, pg: None }
 }
 
 /// A database cloned from the per-schema template; None when PostgreSQL is not configured.
 pub async fn postgres() -> Option<TestDb> {
     let admin = std::env::var(ENV_PG).ok().filter(|s| !s.trim().is_empty())?;
-    let mut hash = 0u64;
+    // Bump when `prepare` changes what a template holds, so stale templates are not reused.
+    const RECIPE: u64 = 2;
+    let mut hash = RECIPE;
     for m in crate::db::PG_MIGRATIONS.iter() {
         for b in m.checksum.iter() {
             hash = hash.wrapping_mul(1_099_511_628_211).wrapping_add(*b as u64);
@@ -130,6 +141,7 @@ pub async fn postgres() -> Option<TestDb> {
     let _ = c.close().await;
     let url = with_database(&admin, &name);
     let db = Db::connect(&url).await.expect("connect test database");
+    schedules(&db).await.expect("schedules");
     Some(TestDb { db, url, dir: temp_dir(), pg: Some((admin, name)) })
 }
 
@@ -219,18 +231,5 @@ pub async fn user_with_role(db: &Db, username: &str, role: Option<crate::auth::R
 
 /// The principal of a user as a request would see it (grants loaded from the database).
 pub async fn principal(db: &Db, user_id: i64) -> crate::auth::Principal {
-    let mut h = db.read().await.expect("read");
-    let mut c = h.conn();
-    let u = crate::auth::store::user_by_id(&mut c, user_id).await.expect("user").expect("user exists");
-    let grants = crate::auth::store::grants_of(&mut c, user_id).await.expect("grants");
-    crate::auth::Principal {
-        user_id,
-        username: u.username,
-        display_name: u.display_name,
-        org_id: u.org_id,
-        must_change_password: u.must_change_password,
-        session_id: String::new(),
-        csrf_token: String::new(),
-        grants: crate::auth::store::scopes(&grants),
-    }
+    crate::auth::service::principal_of(db, user_id).await.expect("principal")
 }

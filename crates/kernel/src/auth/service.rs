@@ -95,6 +95,25 @@ async fn start_session(
     Ok(token)
 }
 
+/// A user's principal outside a request (CLI tools, demo seeding, tests): the user and
+/// their grants from the database, with no session.
+pub async fn principal_of(db: &Db, user_id: i64) -> Result<Principal> {
+    let mut h = db.read().await?;
+    let mut c = h.conn();
+    let u = store::user_by_id(&mut c, user_id).await?.ok_or(Error::NotFound)?;
+    let grants = store::grants_of(&mut c, user_id).await?;
+    Ok(Principal {
+        user_id,
+        username: u.username,
+        display_name: u.display_name,
+        org_id: u.org_id,
+        must_change_password: u.must_change_password,
+        session_id: String::new(),
+        csrf_token: String::new(),
+        grants: store::scopes(&grants),
+    })
+}
+
 pub struct LoginOk {
     pub token: String,
     pub mfa_pending: bool,
