@@ -12,7 +12,7 @@ use gongkai_kernel::auth::{OrgScope, Perm, Principal};
 use gongkai_kernel::clock::{local_to_ms, parse_local_minute};
 use gongkai_kernel::error::Error;
 use gongkai_kernel::web::ctx::{form_error, render, render_with, see_other};
-use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, NavItem, Slice, WebResult};
+use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, CsrfUpload, NavItem, Slice, WebResult};
 
 use crate::model::*;
 use crate::service::{self as svc, ColumnInput, ItemInput};
@@ -551,33 +551,10 @@ pub async fn attachment_upload(
     Auth(who): Auth,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    mut form: axum::extract::Multipart,
+    CsrfUpload(file): CsrfUpload,
 ) -> WebResult<Response> {
-    let mut token = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Ok((e.status(), e.body_text()).into_response()),
-        };
-        match field.name() {
-            Some("_csrf") => token = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b.to_vec())),
-                    Err(e) => return Ok((e.status(), e.body_text()).into_response()),
-                }
-            }
-            _ => {}
-        }
-    }
-    if !gongkai_kernel::web::ctx::constant_time_eq(token.as_bytes(), who.csrf_token.as_bytes()) {
-        return Err(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into()).into());
-    }
     let result = match file {
-        Some((name, bytes)) if !bytes.is_empty() => {
+        Some((name, bytes)) => {
             crate::attachments::attach(&state.db, &files(&state), &who, &ip, id, &name, bytes).await.map(|_| ())
         }
         _ => Err(Error::field("file", "请选择要上传的文件")),

@@ -6,7 +6,7 @@
 //! have no service module of their own, so their use cases live here: one transaction
 //! each, audited, with an outbox `reference.changed` event.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
@@ -17,8 +17,8 @@ use gongkai_kernel::auth::{OrgScope, Perm, Principal};
 use gongkai_kernel::clock::{fmt_date, today};
 use gongkai_kernel::db::{Conn, Db};
 use gongkai_kernel::error::{Error, FieldErrors, Result, is_unique_violation};
-use gongkai_kernel::web::ctx::{constant_time_eq, form_error, render_with, see_other};
-use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, NavItem, Slice, WebResult};
+use gongkai_kernel::web::ctx::{form_error, render_with, see_other};
+use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, CsrfUpload, NavItem, Slice, WebResult};
 use gongkai_kernel::{audit, outbox, with_conn};
 
 use crate::catalogue::{self as cat, EntryInput, Format};
@@ -461,33 +461,10 @@ pub async fn catalogue_import(
     State(state): State<AppState>,
     Auth(who): Auth,
     ClientIp(ip): ClientIp,
-    mut form: Multipart,
+    CsrfUpload(file): CsrfUpload,
 ) -> WebResult<Response> {
-    let mut token = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Ok((e.status(), e.body_text()).into_response()),
-        };
-        match field.name() {
-            Some("_csrf") => token = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(b) => file = Some((name, b.to_vec())),
-                    Err(e) => return Ok((e.status(), e.body_text()).into_response()),
-                }
-            }
-            _ => {}
-        }
-    }
-    if !constant_time_eq(token.as_bytes(), who.csrf_token.as_bytes()) {
-        return Err(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into()).into());
-    }
     let result = match file {
-        Some((name, bytes)) if !bytes.is_empty() => match Format::from_filename(&name) {
+        Some((name, bytes)) => match Format::from_filename(&name) {
             Some(format) => cat::import(&state.db, &who, &ip, format, &bytes).await.map(|r| (name, r)),
             None => Err(Error::field("file", "只能导入 Excel（.xlsx）或 CSV（.csv）文件")),
         },

@@ -120,6 +120,47 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequest<S> for CsrfForm<T> 
     }
 }
 
+/// A multipart/form-data upload with one file field named `file`; the form's `_csrf`
+/// field must equal the session's token (the same rule as `CsrfForm`). Yields the file's
+/// name and bytes, or None when no (non-empty) file was chosen.
+pub struct CsrfUpload(pub Option<(String, Vec<u8>)>);
+
+impl<S: Send + Sync> FromRequest<S> for CsrfUpload {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let principal = req.extensions().get::<Arc<Principal>>().cloned();
+        let mut form = axum::extract::Multipart::from_request(req, state).await.map_err(|r| r.into_response())?;
+        let mut token = String::new();
+        let mut file = None;
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err((e.status(), e.body_text()).into_response()),
+            };
+            match field.name() {
+                Some("_csrf") => token = field.text().await.unwrap_or_default(),
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        Ok(b) if !b.is_empty() => file = Some((name, b.to_vec())),
+                        Ok(_) => {}
+                        Err(e) => return Err((e.status(), e.body_text()).into_response()),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(p) = principal else { return Err(WebError(Error::Unauthenticated).into_response()) };
+        if token.is_empty() || !constant_time_eq(token.as_bytes(), p.csrf_token.as_bytes()) {
+            return Err(
+                WebError(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into())).into_response()
+            );
+        }
+        Ok(CsrfUpload(file))
+    }
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

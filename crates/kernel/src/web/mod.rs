@@ -22,7 +22,7 @@ use crate::auth::Perm;
 use crate::config::Config;
 use crate::db::Db;
 
-pub use ctx::{Auth, ClientIp, CsrfForm, WebError, WebResult};
+pub use ctx::{Auth, ClientIp, CsrfForm, CsrfUpload, WebError, WebResult};
 
 #[derive(Clone)]
 pub struct AppState {
