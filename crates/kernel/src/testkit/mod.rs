@@ -1,6 +1,9 @@
 //! Test harness shared by every crate's tests: a fresh database per test on SQLite and,
 //! when `GONGKAI_TEST_DATABASE_URL` is set, on PostgreSQL too (cloned from a template
 //! database migrated once per schema version), and a real server on 127.0.0.1:0.
+//!
+//! `browser` (cargo feature `browser`) drives headless Chromium over W3C WebDriver;
+//! `checkers` runs the outside checkers (axe-core, the Nu HTML Checker, feedparser).
 
 use std::path::PathBuf;
 
@@ -8,6 +11,10 @@ use sqlx::Connection;
 
 use crate::config::Config;
 use crate::db::Db;
+
+#[cfg(feature = "browser")]
+pub mod browser;
+pub mod checkers;
 
 pub const ENV_PG: &str = "GONGKAI_TEST_DATABASE_URL";
 
