@@ -16,7 +16,7 @@ use gongkai_kernel::auth::{Perm, Principal};
 use gongkai_kernel::clock::now_ms;
 use gongkai_kernel::db::{Conn, Db};
 use gongkai_kernel::error::{Error, Result};
-use gongkai_kernel::{audit, outbox, with_conn};
+use gongkai_kernel::{audit, with_conn};
 
 use crate::model::ItemStatus;
 use crate::rules::{self, Action, Workflow};
@@ -870,7 +870,7 @@ pub async fn attach(
                 "uploaded_name": name }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", item_id, json!({ "attachment": id, "op": "attach" })).await?;
+    crate::public::changed(&mut c, "item.changed", item_id, json!({ "attachment": id, "op": "attach" })).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -895,7 +895,7 @@ pub async fn detach(db: &Db, who: &Principal, ip: &str, item_attachment_id: i64)
         json!({ "attachment": r.id, "name": r.name, "sha256": r.sha256 }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", r.item_id, json!({ "attachment": r.id, "op": "detach" })).await?;
+    crate::public::changed(&mut c, "item.changed", r.item_id, json!({ "attachment": r.id, "op": "detach" })).await?;
     tx.commit().await
 }
 

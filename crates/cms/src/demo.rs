@@ -1342,6 +1342,69 @@ async fn catalogue(db: &Db, reviewer: &Principal, plans: &[Plan], ids: &[i64]) -
     Ok(())
 }
 
+/// A one-page PDF with an ASCII line of text (valid: correct xref offsets), so demo
+/// attachments open in any reader.
+pub fn sample_pdf(line: &str) -> Vec<u8> {
+    let text: String =
+        line.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').filter(|c| !"()\\".contains(*c)).collect();
+    let stream = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+            .to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+/// Attachments for the demo's published policies and annual reports (the public pages
+/// show them with their sizes). Idempotent: items that have attachments are skipped.
+pub async fn attach_files(db: &Db, files: &crate::attachments::FileStore) -> Result<usize> {
+    let ids: Vec<(i64, String, String)> = {
+        let mut h = db.read().await?;
+        let mut c = h.conn();
+        gongkai_kernel::with_conn!(&mut c, x => {
+            sqlx::query_as::<_, (i64, String, String)>(
+                "SELECT i.id, i.title, i.class_code FROM items i WHERE i.live = TRUE AND i.class_code IN ('policy', 'annual_report', 'budget')
+                   AND NOT EXISTS (SELECT 1 FROM item_attachments a WHERE a.item_id = i.id) ORDER BY i.id LIMIT 40",
+            )
+            .fetch_all(&mut **x).await
+        })?
+    };
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    // The demo's editor runs the three sites' content (the system administrator may not).
+    let editor = principal(db, "editor").await?;
+    let mut n = 0;
+    for (id, title, class) in ids {
+        let (name, line) = if class == "annual_report" {
+            (format!("{title}（PDF版）.pdf"), format!("Annual report on government information disclosure, item {id}"))
+        } else {
+            (format!("{title}（正式文本）.pdf"), format!("Official text of policy document, item {id}"))
+        };
+        crate::attachments::attach(db, files, &editor, "demo", id, &name, sample_pdf(&line)).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod html;
 pub mod model;
 pub mod privacy;
+pub mod public;
 pub mod rules;
 pub mod service;
 pub mod store;
@@ -39,6 +40,7 @@ pub async fn init(db: &Db) -> Result<()> {
         })?;
     }
     tx.commit().await?;
+    public::backfill(db).await?;
     gongkai_kernel::jobs::ensure_schedule(db, "cms.publish_due", "* * * * *", "cms.publish_due").await
 }
 

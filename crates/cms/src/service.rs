@@ -371,6 +371,47 @@ fn limit(errs: &mut FieldErrors, field: &str, label: &str, s: &str, max: usize) 
 }
 
 /// Validate an item form (pure except for the calendar date used to refuse future dates).
+impl ItemInput {
+    /// The form as it would show a stored item (what the console's editor starts from).
+    pub fn from_item(it: &store::Item) -> ItemInput {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        let b = |v: bool| if v { "on".to_string() } else { String::new() };
+        ItemInput {
+            home_column_id: it.home_column_id.to_string(),
+            class_code: it.class_code.clone(),
+            title: it.title.clone(),
+            subtitle: it.subtitle.clone(),
+            body: it.body.clone(),
+            summary: it.summary.clone(),
+            source: it.source.clone(),
+            author: it.author.clone(),
+            publisher_org_id: it.publisher_org_id.map(|v| v.to_string()).unwrap_or_default(),
+            subject_code: s(&it.subject_code),
+            genre: s(&it.genre),
+            doc_no: it.doc_no.clone(),
+            written_on: s(&it.written_on),
+            published_on: s(&it.published_on),
+            validity: it.validity.clone(),
+            validity_on: s(&it.validity_on),
+            replaced_by_item_id: it.replaced_by_item_id.map(|v| v.to_string()).unwrap_or_default(),
+            keywords: it.keywords.replace(',', "，"),
+            disclosure_mode: it.disclosure_mode.clone(),
+            not_disclosed_reason: it.not_disclosed_reason.clone(),
+            disclosure_scope: it.disclosure_scope.clone(),
+            five_open: s(&it.five_open),
+            art20: s(&it.art20),
+            is_rule: b(it.is_rule),
+            is_normative: b(it.is_normative),
+            normative_issued_on: s(&it.normative_issued_on),
+            normative_repealed_on: s(&it.normative_repealed_on),
+            needs_interpretation: b(it.needs_interpretation),
+            interpretation_form: s(&it.interpretation_form),
+            external_id: s(&it.external_id),
+            version: it.version.to_string(),
+        }
+    }
+}
+
 pub fn validate_item(input: &ItemInput, today: Date) -> std::result::Result<ItemFields, FieldErrors> {
     let mut errs = FieldErrors::new();
     let title = rules::validate_title(&input.title).unwrap_or_else(|m| {
@@ -595,7 +636,7 @@ pub async fn create_item(db: &Db, who: &Principal, ip: &str, input: &ItemInput) 
         json!({ "title": item.title, "column": f.home_column_id }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", id, json!({ "version": 1 })).await?;
+    crate::public::changed(&mut c, "item.changed", id, json!({ "version": 1 })).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -630,7 +671,7 @@ pub async fn save_item(db: &Db, who: &Principal, ip: &str, id: i64, input: &Item
     let item = store::item(&mut c, id).await?.ok_or(Error::NotFound)?;
     audit::append(&mut c, &who.actor(ip), "item.save", "item", id, json!({ "version": version, "title": item.title }))
         .await?;
-    outbox::emit(&mut c, "item.changed", id, json!({ "version": version })).await?;
+    crate::public::changed(&mut c, "item.changed", id, json!({ "version": version })).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -711,7 +752,7 @@ pub async fn submit(db: &Db, who: &Principal, ip: &str, id: i64, confirm_finding
         json!({ "version": item.version, "findings": findings.len() }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", id, json!({ "status": next.status.as_str() })).await?;
+    crate::public::changed(&mut c, "item.changed", id, json!({ "status": next.status.as_str() })).await?;
     tx.commit().await?;
     Ok(Outcome {
         status: next.status.as_str().into(),
@@ -787,7 +828,7 @@ pub async fn approve(
                 "comment": comment, "override_reason": override_reason, "findings": findings.len(), "status": next.status.as_str() }),
     )
     .await?;
-    outbox::emit(
+    crate::public::changed(
         &mut c,
         if next.status == ItemStatus::Published { "item.published" } else { "item.changed" },
         id,
@@ -861,7 +902,8 @@ async fn simple_action(db: &Db, who: &Principal, ip: &str, id: i64, action: Acti
         json!({ "reason": reason, "from": item.status, "to": next.status.as_str() }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", id, json!({ "status": next.status.as_str(), "live": next.live })).await?;
+    crate::public::changed(&mut c, "item.changed", id, json!({ "status": next.status.as_str(), "live": next.live }))
+        .await?;
     let after = store::item(&mut c, id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(after)
@@ -915,7 +957,7 @@ pub async fn publish_due(db: &Db) -> Result<usize> {
             json!({ "index_no": index_no, "version": item.version }),
         )
         .await?;
-        outbox::emit(&mut c, "item.published", id, json!({ "version": item.version })).await?;
+        crate::public::changed(&mut c, "item.published", id, json!({ "version": item.version })).await?;
         tx.commit().await?;
         n += 1;
     }
@@ -933,7 +975,7 @@ pub async fn push(db: &Db, who: &Principal, ip: &str, item_id: i64, column_id: i
     }
     store::place(&mut c, item_id, column_id, false).await?;
     audit::append(&mut c, &who.actor(ip), "item.push", "item", item_id, json!({ "column": column_id })).await?;
-    outbox::emit(&mut c, "item.changed", item_id, json!({ "placed": column_id })).await?;
+    crate::public::changed(&mut c, "item.changed", item_id, json!({ "placed": column_id })).await?;
     tx.commit().await
 }
 
@@ -969,7 +1011,7 @@ pub async fn link_interpretation(
         json!({ "policy": policy_id }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", policy_id, json!({ "interpretation": interpretation_id })).await?;
+    crate::public::changed(&mut c, "item.changed", policy_id, json!({ "interpretation": interpretation_id })).await?;
     tx.commit().await
 }
 
@@ -1054,7 +1096,7 @@ pub async fn move_item(db: &Db, who: &Principal, ip: &str, id: i64, column_id: i
         json!({ "from": item.home_column_id, "to": column_id }),
     )
     .await?;
-    outbox::emit(&mut c, "item.changed", id, json!({ "moved": column_id })).await?;
+    crate::public::changed(&mut c, "item.changed", id, json!({ "moved": column_id })).await?;
     tx.commit().await
 }
 
@@ -1150,6 +1192,6 @@ pub async fn set_cover(
     })?;
     audit::append(&mut c, &who.actor(ip), "item.cover", "item", item_id, json!({ "attachment": attachment_id }))
         .await?;
-    outbox::emit(&mut c, "item.changed", item_id, json!({ "cover": attachment_id })).await?;
+    crate::public::changed(&mut c, "item.changed", item_id, json!({ "cover": attachment_id })).await?;
     tx.commit().await
 }

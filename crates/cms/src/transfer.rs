@@ -22,7 +22,7 @@ use gongkai_kernel::audit::{self, Actor};
 use gongkai_kernel::clock::{fmt_date, local_to_ms, now_ms, parse_date, today};
 use gongkai_kernel::db::{Conn, Db};
 use gongkai_kernel::error::{Error, FieldErrors, Result};
-use gongkai_kernel::{outbox, with_conn};
+use gongkai_kernel::with_conn;
 
 use crate::attachments::FileStore;
 use crate::model::*;
@@ -938,7 +938,8 @@ async fn write_line(c: &mut Conn<'_>, refs: &Refs, actor: &Actor, p: &mut Prepar
             json!({ "op": "create", "line": p.line, "external_id": p.ext, "version": 1, "status": status, "index_no": index_no }),
         )
         .await?;
-        outbox::emit(c, if live { "item.published" } else { "item.changed" }, id, json!({ "version": 1 })).await?;
+        crate::public::changed(c, if live { "item.published" } else { "item.changed" }, id, json!({ "version": 1 }))
+            .await?;
         return Ok(Done::Created(id));
     };
 
@@ -1031,7 +1032,7 @@ async fn write_line(c: &mut Conn<'_>, refs: &Refs, actor: &Actor, p: &mut Prepar
     )
     .await?;
     let topic = if live && p.want == Want::Published { "item.published" } else { "item.changed" };
-    outbox::emit(c, topic, id, json!({ "version": version })).await?;
+    crate::public::changed(c, topic, id, json!({ "version": version })).await?;
     Ok(Done::Updated(id))
 }
 
@@ -1173,7 +1174,7 @@ async fn link_files(c: &mut Conn<'_>, actor: &Actor, item_id: i64, files: &[Stag
             json!({ "attachment": id, "name": f.name, "sha256": f.sha256, "size": f.size, "mime": f.mime, "import": true }),
         )
         .await?;
-        outbox::emit(c, "item.changed", item_id, json!({ "attachment": id, "op": "attach" })).await?;
+        crate::public::changed(c, "item.changed", item_id, json!({ "attachment": id, "op": "attach" })).await?;
         added += 1;
     }
     Ok((added, present))
@@ -1385,7 +1386,7 @@ async fn link_pass(
                         json!({ "replaced_by": tid, "line": line }),
                     )
                     .await?;
-                    outbox::emit(&mut c, "item.changed", id, json!({ "replaced_by": tid })).await?;
+                    crate::public::changed(&mut c, "item.changed", id, json!({ "replaced_by": tid })).await?;
                 }
             }
             Some(_) => {
@@ -1414,7 +1415,7 @@ async fn link_pass(
                             json!({ "policy": pid, "line": line }),
                         )
                         .await?;
-                        outbox::emit(&mut c, "item.changed", pid, json!({ "interpretation": id })).await?;
+                        crate::public::changed(&mut c, "item.changed", pid, json!({ "interpretation": id })).await?;
                     }
                 }
                 _ => sum.notes.push(LineNote {

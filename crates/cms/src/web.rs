@@ -194,44 +194,6 @@ pub async fn create(
     }
 }
 
-fn input_of(it: &store::Item) -> ItemInput {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let b = |v: bool| if v { "on".to_string() } else { String::new() };
-    ItemInput {
-        home_column_id: it.home_column_id.to_string(),
-        class_code: it.class_code.clone(),
-        title: it.title.clone(),
-        subtitle: it.subtitle.clone(),
-        body: it.body.clone(),
-        summary: it.summary.clone(),
-        source: it.source.clone(),
-        author: it.author.clone(),
-        publisher_org_id: it.publisher_org_id.map(|v| v.to_string()).unwrap_or_default(),
-        subject_code: s(&it.subject_code),
-        genre: s(&it.genre),
-        doc_no: it.doc_no.clone(),
-        written_on: s(&it.written_on),
-        published_on: s(&it.published_on),
-        validity: it.validity.clone(),
-        validity_on: s(&it.validity_on),
-        replaced_by_item_id: it.replaced_by_item_id.map(|v| v.to_string()).unwrap_or_default(),
-        keywords: it.keywords.replace(',', "，"),
-        disclosure_mode: it.disclosure_mode.clone(),
-        not_disclosed_reason: it.not_disclosed_reason.clone(),
-        disclosure_scope: it.disclosure_scope.clone(),
-        five_open: s(&it.five_open),
-        art20: s(&it.art20),
-        is_rule: b(it.is_rule),
-        is_normative: b(it.is_normative),
-        normative_issued_on: s(&it.normative_issued_on),
-        normative_repealed_on: s(&it.normative_repealed_on),
-        needs_interpretation: b(it.needs_interpretation),
-        interpretation_form: s(&it.interpretation_form),
-        external_id: s(&it.external_id),
-        version: it.version.to_string(),
-    }
-}
-
 /// The detail page: the editable form, the workflow panel, history and findings.
 async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Value> {
     let (item, reviews, versions, links) = {
@@ -277,6 +239,20 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
     } else {
         Vec::new()
     };
+    // Where the public sees it: the home site's page (pushed copies share the item id).
+    let public_url = if item.live {
+        let mut h = state.db.read().await?;
+        let mut c = h.conn();
+        match store::column(&mut c, item.home_column_id).await? {
+            Some(col) => gongkai_kernel::site::store::get(&mut c, col.site_id)
+                .await?
+                .filter(|s| !s.external)
+                .map(|s| format!("/s/{}/art/{}.html", s.code, item.id)),
+            None => None,
+        }
+    } else {
+        None
+    };
     let mut opt = form_options(state).await?;
     // A code that was disabled after the item used it still shows as selected.
     for (list, code) in [("subjects", item.subject_code.clone()), ("classes", Some(item.class_code.clone()))] {
@@ -287,8 +263,8 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> WebResult<Val
         }
     }
     Ok(json!({
-        "linked_entries": linked_entries, "catalogue": catalogue,
-        "new": false, "id": id, "item": &item, "i": input_of(&item), "opt": opt, "errors": {},
+        "linked_entries": linked_entries, "catalogue": catalogue, "public_url": public_url,
+        "new": false, "id": id, "item": &item, "i": ItemInput::from_item(&item), "opt": opt, "errors": {},
         "status_label": wf.status.label_zh(), "level_label": crate::rules::level_label(wf.level), "actions": actions,
         "can_edit": who.has(Perm::ContentEdit), "can_review": who.has(Perm::ContentReview),
         "reviews": reviews, "versions": versions, "attachments": attachments, "interpretations": links.0, "policies": links.1,

@@ -77,6 +77,25 @@ enum Cmd {
     /// Export content
     #[command(subcommand)]
     Export(ExportCmd),
+    /// 将一个网站整站导出为静态文件（供区县用自有 nginx 或 CDN 发布）
+    #[command(
+        long_about = "将一个网站整站导出为静态文件（供区县用自有 nginx 或 CDN 发布）：首页、栏目各页、全部已发布信息及其纯文本页、\
+            专题、政府信息公开专栏（指南、制度、年报、依申请公开、标准化规范化、法定主动公开内容目录各页）、RSS/Atom 订阅源、\
+            sitemap.xml、robots.txt、主题文件和已发布信息的附件。页面间的链接为相对地址。\n\n\
+            先写入目录旁的临时目录，完成后整体替换目标目录：中途失败不影响此前的导出，已撤下的信息不会残留。\
+            目标目录须不存在、为空，或是此前导出的目录（含 .gongkai-export 文件）。\n\n\
+            法定主动公开内容的分类筛选、站内搜索和关怀模式切换需要服务器，静态导出中没有。",
+        after_help = "示例：gongkai export-static www /srv/www/qinghe --base-url https://www.qinghe.gov.cn"
+    )]
+    ExportStatic {
+        /// 网站代码，如 www
+        site: String,
+        /// 输出目录
+        dir: PathBuf,
+        /// 网站的对外地址，用于订阅源、站点地图和规范链接中的绝对地址（默认：https:// 加网站登记的第一个域名）
+        #[arg(long)]
+        base_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -294,6 +313,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
         Cmd::Import(ImportCmd::Items { file, attachments_dir, batch_size }) => {
             import_items(&cfg, &file, attachments_dir, batch_size as usize).await
         }
+        Cmd::ExportStatic { site, dir, base_url } => ops::export_static(&cfg, &site, &dir, base_url.as_deref()).await,
         Cmd::Export(ExportCmd::Items { output }) => {
             let db = ops::open(&cfg).await.map_err(err)?;
             let out = export_items(&db, output.as_deref()).await;

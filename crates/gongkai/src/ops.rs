@@ -28,6 +28,8 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         if gongkai_cms::demo::seed(&db).await.map_err(|e| e.to_string())? {
             tracing::info!("demo content created");
         }
+        let files = gongkai_cms::attachments::FileStore::new(&cfg.data_dir);
+        gongkai_cms::demo::attach_files(&db, &files).await.map_err(|e| e.to_string())?;
     }
     let listener = match web::bind(addr) {
         Ok(l) => l,
@@ -61,11 +63,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     } else {
         None
     };
-    let state = web::AppState::with_slices(
-        db.clone(),
-        cfg.clone(),
-        vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice()],
-    );
+    let state = app_state(db.clone(), cfg.clone());
     web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
@@ -75,6 +73,16 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     db.close().await;
     let _ = std::fs::remove_file(cfg.data_dir.join(PID_FILE));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every slice wired into one application state (also used by the tests).
+pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config) -> web::AppState {
+    let state = web::AppState::with_slices(
+        db,
+        cfg,
+        vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice(), gongkai_portal::slice()],
+    );
+    gongkai_portal::attach(state)
 }
 
 async fn shutdown_signal() {
@@ -93,6 +101,49 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// `gongkai export-static`: the site as static files, progress on standard error.
+pub async fn export_static(cfg: &Config, site: &str, dir: &Path, base_url: Option<&str>) -> Result<ExitCode, String> {
+    use std::io::IsTerminal;
+    let db = open(cfg).await.map_err(|e| e.to_string())?;
+    let base_url = match base_url {
+        Some(u) => u.to_string(),
+        None => {
+            let sites = gongkai_portal::site::Directory::default().all(&db).await.map_err(|e| e.to_string())?;
+            let found = gongkai_portal::site::by_code(&sites, site);
+            match found.and_then(gongkai_portal::export::default_base_url) {
+                Some(u) => u,
+                None if found.is_none() => return Err(format!("网站“{site}”不存在（请填写网站代码，如 www）")),
+                None => return Err(format!("网站“{site}”没有登记域名，请用 --base-url 指定对外地址")),
+            }
+        }
+    };
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut last = std::time::Instant::now();
+    let out = gongkai_portal::export::export_site(&db, cfg, site, dir, &base_url, |done, total| {
+        // A terminal gets a line rewritten in place; logs a line every few seconds.
+        let every = if tty { 200 } else { 5000 };
+        let due = last.elapsed().as_millis() >= every && started.elapsed().as_millis() >= every;
+        if due || (done == total && done > 0) {
+            last = std::time::Instant::now();
+            let pct = if total > 0 { done as f64 * 100.0 / total as f64 } else { 100.0 };
+            if tty {
+                eprint!("\r导出中：{done}/{total}（{pct:.0}%）    ");
+            } else {
+                eprintln!("导出中：{done}/{total}（{pct:.0}%）");
+            }
+        }
+    })
+    .await;
+    if tty {
+        eprintln!();
+    }
+    db.close().await;
+    let report = out.map_err(|e| e.to_string())?;
+    print!("{}", report.to_zh());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn server_running(cfg: &Config) -> Option<u32> {

@@ -19,6 +19,43 @@ pub struct Config {
     pub security: Security,
     pub limits: Limits,
     pub jobs: Jobs,
+    pub portal: Portal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Portal {
+    /// Site (by code) served to hosts no site lists when the host is an IP address or
+    /// `localhost`; empty: the first open portal-kind site. Other unknown hosts get 404.
+    pub default_site: String,
+    /// Per-site theme folders (`<themes_dir>/<theme>/templates`, `/static`); relative
+    /// paths are under `data_dir`.
+    pub themes_dir: PathBuf,
+    /// Re-read theme files on every request (development).
+    pub theme_reload: bool,
+    /// Memory for rendered public pages, in MiB; 0 turns the page cache off.
+    pub cache_mb: u64,
+    /// How often this node reads the outbox for changes made elsewhere (other nodes, jobs).
+    pub sync_ms: u64,
+}
+
+impl Default for Portal {
+    fn default() -> Self {
+        Portal {
+            default_site: String::new(),
+            themes_dir: PathBuf::from("themes"),
+            theme_reload: false,
+            cache_mb: 64,
+            sync_ms: 1000,
+        }
+    }
+}
+
+impl Portal {
+    /// The theme folder root, resolved against the data directory.
+    pub fn themes_root(&self, data_dir: &Path) -> PathBuf {
+        if self.themes_dir.is_absolute() { self.themes_dir.clone() } else { data_dir.join(&self.themes_dir) }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +98,7 @@ impl Default for Config {
             security: Security::default(),
             limits: Limits::default(),
             jobs: Jobs::default(),
+            portal: Portal::default(),
         }
     }
 }
@@ -164,6 +202,9 @@ impl Config {
         }
         if self.limits.request_timeout_secs == 0 {
             return Err("limits.request_timeout_secs 必须大于 0".into());
+        }
+        if self.portal.sync_ms < 50 {
+            return Err("portal.sync_ms 不能小于 50".into());
         }
         if self.jobs.poll_ms < 50 || self.jobs.lease_secs < 5 {
             return Err("jobs.poll_ms 不能小于 50，jobs.lease_secs 不能小于 5".into());

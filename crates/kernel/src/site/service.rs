@@ -29,6 +29,7 @@ pub struct SiteInput {
     pub address: String,
     pub external: String,
     pub opened_on: String,
+    pub theme: String,
     pub version: String,
 }
 
@@ -48,6 +49,7 @@ pub struct SiteValues {
     pub address: String,
     pub external: bool,
     pub opened_on: String,
+    pub theme: String,
 }
 
 fn text(errs: &mut FieldErrors, field: &str, label: &str, s: &str, max: usize) -> String {
@@ -139,6 +141,15 @@ pub fn validate(input: &SiteInput) -> std::result::Result<SiteValues, FieldError
             }
         },
     };
+    // 主题: "default" (embedded) or a folder name under portal.themes_dir.
+    let theme = match input.theme.trim() {
+        "" => "default".to_string(),
+        t if t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => t.to_string(),
+        _ => {
+            errs.add("theme", "主题名只能由字母、数字、- 和 _ 组成（default 为内置主题）");
+            String::new()
+        }
+    };
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -156,6 +167,7 @@ pub fn validate(input: &SiteInput) -> std::result::Result<SiteValues, FieldError
         address,
         external,
         opened_on,
+        theme,
     })
 }
 
@@ -205,7 +217,7 @@ pub async fn create(db: &Db, who: &Principal, ip: &str, input: &SiteInput) -> Re
     };
     let id = super::store::insert(&mut c, &new).await.map_err(unique)?;
     with_conn!(&mut c, x => {
-        sqlx::query("UPDATE sites SET email = $1, address = $2 WHERE id = $3").bind(&v.email).bind(&v.address).bind(id)
+        sqlx::query("UPDATE sites SET email = $1, address = $2, theme = $3 WHERE id = $4").bind(&v.email).bind(&v.address).bind(&v.theme).bind(id)
             .execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
     history(&mut c, id, "open", &v.opened_on, "", Some(who.user_id)).await?;
@@ -232,12 +244,13 @@ pub async fn update(db: &Db, who: &Principal, ip: &str, id: i64, input: &SiteInp
     let n = with_conn!(&mut c, x => {
         sqlx::query(
             "UPDATE sites SET code = $1, name = $2, site_code = $3, hosts = $4, kind = $5, org_id = $6, icp = $7, psb = $8,
-                    phone = $9, email = $10, address = $11, external = $12, opened_on = $13, version = version + 1, updated_at = $14
-             WHERE id = $15 AND version = $16",
+                    phone = $9, email = $10, address = $11, external = $12, opened_on = $13, theme = $14, version = version + 1,
+                    updated_at = $15
+             WHERE id = $16 AND version = $17",
         )
         .bind(&v.code).bind(&v.name).bind(&v.site_code).bind(&v.hosts).bind(v.kind.as_str()).bind(v.org_id).bind(&v.icp)
-        .bind(&v.psb).bind(&v.phone).bind(&v.email).bind(&v.address).bind(v.external).bind(&v.opened_on).bind(now)
-        .bind(id).bind(version)
+        .bind(&v.psb).bind(&v.phone).bind(&v.email).bind(&v.address).bind(v.external).bind(&v.opened_on).bind(&v.theme)
+        .bind(now).bind(id).bind(version)
         .execute(&mut **x).await.map(|r| r.rows_affected())
     })
     .map_err(|e| unique(e.into()))?;

@@ -84,6 +84,7 @@ async fn edit_ctx(state: &AppState, id: i64) -> WebResult<serde_json::Value> {
         address: s.address.clone(),
         external: if s.external { "on".into() } else { String::new() },
         opened_on: s.opened_on.clone().unwrap_or_default(),
+        theme: s.theme.clone(),
         version: s.version.to_string(),
     };
     Ok(

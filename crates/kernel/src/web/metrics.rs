@@ -17,9 +17,15 @@ struct Series {
 #[derive(Default)]
 pub struct Metrics {
     series: Mutex<HashMap<(String, String, u16), std::sync::Arc<Series>>>,
+    /// Requests answered from memory before the router (see `web::FastPath`).
+    fast: AtomicU64,
 }
 
 impl Metrics {
+    pub fn count_fast(&self) {
+        self.fast.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, micros: u64) {
         let key = (method.to_string(), route.to_string(), status);
         let s = {
@@ -52,6 +58,11 @@ impl Metrics {
                 s.count.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP gongkai_http_fast_responses_total Requests answered from memory before routing (cached public pages).\n# TYPE gongkai_http_fast_responses_total counter\ngongkai_http_fast_responses_total {}",
+            self.fast.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP gongkai_http_request_duration_seconds Request latency.\n# TYPE gongkai_http_request_duration_seconds histogram\n");
         for k in &keys {
             let s = &m[k];

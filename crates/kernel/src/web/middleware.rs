@@ -22,6 +22,9 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let uri = req.uri().path().to_string();
     let resp = next.run(req).await;
+    if !(method == Method::GET || method == Method::HEAD) {
+        state.changes.notify_one();
+    }
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
     let route = route.unwrap_or_else(|| if status == 404 { "unmatched".into() } else { uri.clone() });

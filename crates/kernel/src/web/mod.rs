@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -31,6 +32,20 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     pub metrics: Arc<metrics::Metrics>,
     pub slices: Arc<Vec<Slice>>,
+    /// State a slice keeps for its handlers (e.g. the portal's page cache), by type.
+    pub ext: Arc<axum::http::Extensions>,
+    /// Woken after every state-changing request, so outbox tailers on this node (the
+    /// page cache) act at once instead of at their next poll.
+    pub changes: Arc<tokio::sync::Notify>,
+    /// Answers served before the router and middleware (the portal's cached pages).
+    pub fast: Option<Arc<dyn FastPath>>,
+}
+
+/// A synchronous answer from memory for a request that needs no session, no body and no
+/// database: it skips routing and the middleware stack (the security headers are still
+/// set). Returning None hands the request to the router.
+pub trait FastPath: Send + Sync {
+    fn answer(&self, req: &axum::extract::Request) -> Option<axum::response::Response>;
 }
 
 /// What a slice (cms, hotline, …) adds to the console: its guarded routes, its templates
@@ -64,7 +79,19 @@ impl AppState {
             templates: Arc::new(templates::environment(sources)),
             metrics: Arc::new(metrics::Metrics::default()),
             slices: Arc::new(slices),
+            ext: Arc::new(axum::http::Extensions::new()),
+            changes: Arc::new(tokio::sync::Notify::new()),
+            fast: None,
         }
+    }
+    /// Attach a slice's state; call before the state is shared.
+    pub fn with_ext<T: Clone + Send + Sync + 'static>(mut self, value: T) -> AppState {
+        Arc::make_mut(&mut self.ext).insert(value);
+        self
+    }
+    /// A slice's state attached with [`AppState::with_ext`].
+    pub fn ext<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.ext.get::<T>()
     }
     /// Every navigation entry: the kernel's, then each slice's.
     pub fn nav(&self) -> Vec<NavItem> {
@@ -147,6 +174,17 @@ console_routes! { CONSOLE_ROUTES, console_router;
     post "/console/jobs/{id}/retry" JobView => crate::jobs::web::retry;
 }
 
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+const REFERRER: &str = "strict-origin-when-cross-origin";
+
+/// The headers every response carries (the router sets them through layers).
+fn security_headers(h: &mut axum::http::HeaderMap) {
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER));
+}
+
 /// The whole application router with its middleware stack.
 pub fn app(state: AppState) -> Router {
     let cfg = state.cfg.clone();
@@ -157,7 +195,6 @@ pub fn app(state: AppState) -> Router {
         }
     }
     let mut routes = Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
         .route("/login", get(crate::auth::web::login_form).post(crate::auth::web::login))
         .route("/login/totp", get(crate::auth::web::totp_login_form).post(crate::auth::web::totp_login))
         .route("/logout", post(crate::auth::web::logout))
@@ -170,25 +207,30 @@ pub fn app(state: AppState) -> Router {
         routes = routes.merge((slice.router)());
     }
     routes
-        .fallback(|| async { StatusCode::NOT_FOUND })
+        // A fresh install (or one without the portal) has nothing public at "/".
+        .fallback(|uri: axum::http::Uri| async move {
+            if uri.path() == "/" {
+                axum::response::Redirect::to("/console").into_response()
+            } else {
+                StatusCode::NOT_FOUND.into_response()
+            }
+        })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::load_principal))
         .layer(csrf)
         // One body limit for everything (forms, uploads): the configured one, not axum's
         // built-in 2 MB default for extractors.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(cfg.limits.request_body_bytes as usize))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(cfg.limits.request_timeout_secs)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(cfg.limits.request_timeout_secs),
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::status_pages))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-            ),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER)))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
         .with_state(state)
 }
@@ -215,6 +257,26 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    use axum::ServiceExt;
+    let fast = state.fast.clone();
+    let metrics = state.metrics.clone();
+    let router = app(state);
+    let svc = tower::service_fn(move |req: axum::extract::Request| {
+        let answered = fast.as_ref().and_then(|f| f.answer(&req));
+        let router = router.clone();
+        let metrics = metrics.clone();
+        async move {
+            match answered {
+                Some(mut r) => {
+                    security_headers(r.headers_mut());
+                    metrics.count_fast();
+                    Ok::<_, std::convert::Infallible>(r)
+                }
+                None => tower::ServiceExt::oneshot(router, req).await,
+            }
+        }
+    });
+    axum::serve(listener, svc.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
