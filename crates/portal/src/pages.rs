@@ -523,8 +523,12 @@ async fn item(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &Route, id: i64, text:
     };
     let interpretations = link(pg, &interpretations);
     let interprets = link(pg, &interprets);
+    // 相关信息 are the column's newest items: the page changes with the column.
     let related_rows: Vec<Row> = match col_id {
-        Some(cid) => store::column_items(c, cid, 6, 0).await?.into_iter().filter(|r| r.item_id != id).take(5).collect(),
+        Some(cid) => {
+            pg.tag(format!("col:{cid}"));
+            store::column_items(c, cid, 6, 0).await?.into_iter().filter(|r| r.item_id != id).take(5).collect()
+        }
         None => Vec::new(),
     };
     let related = pg.summaries(&related_rows);

@@ -313,6 +313,16 @@ async fn cache_revalidation_compression_and_invalidation() {
         let r = client().get(&item_url).header(IF_NONE_MATCH, etag.clone()).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{name}: the old ETag no longer matches");
 
+        // A sibling's page lists the new item under 相关信息 once it is published.
+        let sibling = publish(&t, &editor, &reviewer, "关于相关信息测试的通知", "<p>正文</p>").await;
+        let sibling_url = srv.url(&format!("/art/{sibling}.html"));
+        eventually("sibling served", 10, async || get(&sibling_url).await.0 == StatusCode::OK).await;
+        publish(&t, &editor, &reviewer, "关于第三条相关信息的通知", "<p>正文</p>").await;
+        eventually("the cached sibling page shows the newer item as related", 10, async || {
+            get(&sibling_url).await.1.contains("关于第三条相关信息的通知")
+        })
+        .await;
+
         // A page the change does not touch stays cached (exact invalidation).
         let other = srv.url("/col/yw/");
         let _ = get(&other).await;
