@@ -535,7 +535,9 @@ fn parse_fragment(s: &str) -> Vec<Node> {
                 let (el, next) = parse_start_tag(s, i + 1);
                 i = next;
                 if is_void(&el.name) {
-                    push_node(&mut stack.last_mut().expect("root").children, Node::El(el));
+                    if let Some(top) = stack.last_mut() {
+                        push_node(&mut top.children, Node::El(el));
+                    }
                 } else if skipped > 0 || stack.len() > MAX_DEPTH {
                     skipped += 1;
                 } else {
@@ -545,7 +547,9 @@ fn parse_fragment(s: &str) -> Vec<Node> {
             }
         }
         let next = b[i + 1..].iter().position(|&c| c == b'<').map_or(b.len(), |k| i + 1 + k);
-        push_node(&mut stack.last_mut().expect("root").children, Node::Text(s[i..next].to_string()));
+        if let Some(top) = stack.last_mut() {
+            push_node(&mut top.children, Node::Text(s[i..next].to_string()));
+        }
         i = next;
     }
     while stack.len() > 1 {
@@ -939,7 +943,7 @@ fn group_word_lists(nodes: Vec<Node>) -> Vec<Node> {
         loop {
             match nodes.get(i).and_then(|n| n.as_ref()) {
                 Some(n) if list_item_info(n).is_some() => {
-                    let info = list_item_info(n).expect("checked");
+                    let Some(info) = list_item_info(n) else { break };
                     if let Some(Node::El(p)) = nodes[i].take() {
                         items.push((info, p.children));
                     }
@@ -999,7 +1003,7 @@ fn build_lists(items: Vec<((u32, bool, u32), Vec<Node>)>) -> Vec<Node> {
             }
             stack.push(OpenList { level, el, next: n });
         }
-        let top = stack.last_mut().expect("just pushed");
+        let Some(top) = stack.last_mut() else { break };
         let mut li = Element::new("li");
         li.children = content;
         top.el.children.push(Node::El(li));

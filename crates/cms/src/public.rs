@@ -65,30 +65,24 @@ pub async fn refresh(c: &mut Conn<'_>, item_id: i64) -> Result<()> {
     if !columns.contains(&home.id) {
         columns.push(home.id);
     }
-    let mut sites: Vec<i64> = Vec::new();
     for col in &columns {
         with_conn!(c, x => {
             sqlx::query("INSERT INTO pub_placements (column_id, item_id, published_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .bind(col).bind(item_id).bind(&published_on).execute(&mut **x).await.map(|r| r.rows_affected())
         })?;
-        if let Some(site) = store::column(c, *col).await?.map(|c| c.site_id)
-            && !sites.contains(&site)
-        {
-            sites.push(site);
-        }
     }
+    // One row per site it is listed on, in one statement.
     let disclosure = item.index_no.is_some() && f.disclosure_mode == "proactive";
-    for site in sites {
-        with_conn!(c, x => {
-            sqlx::query(
-                "INSERT INTO pub_site_items (site_id, item_id, published_on, year, disclosure, art20, subject_code, publisher_org_id, genre, class_code)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(site).bind(item_id).bind(&published_on).bind(year).bind(disclosure).bind(&f.art20)
-            .bind(&f.subject_code).bind(f.publisher_org_id).bind(&f.genre).bind(&f.class_code)
-            .execute(&mut **x).await.map(|r| r.rows_affected())
-        })?;
-    }
+    with_conn!(c, x => {
+        sqlx::query(
+            "INSERT INTO pub_site_items (site_id, item_id, published_on, year, disclosure, art20, subject_code, publisher_org_id, genre, class_code)
+             SELECT DISTINCT col.site_id, $1, $2, $3, $4, $5, $6, $7, $8, $9
+               FROM pub_placements pl JOIN columns col ON col.id = pl.column_id WHERE pl.item_id = $1",
+        )
+        .bind(item_id).bind(&published_on).bind(year).bind(disclosure).bind(&f.art20)
+        .bind(&f.subject_code).bind(f.publisher_org_id).bind(&f.genre).bind(&f.class_code)
+        .execute(&mut **x).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

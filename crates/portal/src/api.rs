@@ -215,19 +215,14 @@ fn ref_code_ok(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// `YYYY-MM-DD`, a real calendar day.
+/// `YYYY-MM-DD`, a real calendar day, exactly (no spaces or signs: the API is strict).
 fn parse_day(s: &str) -> Option<Date> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    if s.len() != 10
+        || !s.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() })
+    {
         return None;
     }
-    if !b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()) {
-        return None;
-    }
-    let y: i32 = s[..4].parse().ok()?;
-    let m: u8 = s[5..7].parse().ok()?;
-    let d: u8 = s[8..].parse().ok()?;
-    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+    gongkai_kernel::clock::parse_date(s)
 }
 
 fn fmt_day(d: Date) -> String {

@@ -22,6 +22,11 @@ pub const CARE_COOKIE: &str = "gk_care";
 /// Paths owned by the console, the kernel or the API: never a site page.
 const RESERVED: [&str; 8] = ["/console", "/login", "/logout", "/static/", "/healthz", "/readyz", "/metrics", "/api/"];
 
+/// Whether a path belongs to the console, the kernel or the API ("/api" and "/api/…" alike).
+fn reserved(path: &str) -> bool {
+    RESERVED.iter().any(|p| path.starts_with(p) || p.strip_suffix('/') == Some(path))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dispatch))
@@ -61,7 +66,7 @@ fn unknown_host() -> Response {
 
 async fn dispatch(State(state): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    if RESERVED.iter().any(|p| path == *p || path.starts_with(p) || (p.ends_with('/') && path == p[..p.len() - 1])) {
+    if reserved(&path) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let Some(p) = portal(&state) else { return StatusCode::NOT_FOUND.into_response() };
@@ -162,7 +167,7 @@ impl gongkai_kernel::web::FastPath for Portal {
             return None;
         }
         let path = req.uri().path();
-        if RESERVED.iter().any(|p| path.starts_with(p)) {
+        if reserved(path) {
             return None;
         }
         if cookie_value(req.headers(), gongkai_kernel::web::middleware::SESSION_COOKIE).is_some() {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::Portal;
 use crate::feeds;
-use crate::route::{Feed, Route, catalogue_href};
+use crate::route::{Feed, Route};
 use crate::site::SiteInfo;
 use crate::store::{self, Col, Filter, Row};
 
@@ -500,18 +500,7 @@ async fn item(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &Route, id: i64, text:
         let ctx = json!({ "item": value, "paragraphs": paragraphs, "description": description });
         return Ok((pg.render("item_text.html", route, &f.title, json!(crumbs), ctx, col_id)?, HTML));
     }
-    let attachments: Vec<Value> = store::attachments(c, id)
-        .await?
-        .iter()
-        .map(|a| {
-            json!({
-                "name": a.name,
-                "href": format!("{}/files/{}/{}", pg.v.base, a.id, gongkai_kernel::web::middleware::urlencode(&a.name)),
-                "size": gongkai_cms::attachments::human_size(a.size.max(0) as u64),
-                "kind": kind_label(&a.mime, &a.name),
-            })
-        })
-        .collect();
+    let attachments: Vec<Value> = store::attachments(c, id).await?.iter().map(|a| attachment(pg.v, a)).collect();
     let (interpretations, interprets) = store::interpretation_links(c, id).await?;
     let link = |pg: &mut Page, rows: &[Row]| -> Vec<Value> {
         rows.iter()
@@ -538,6 +527,16 @@ async fn item(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &Route, id: i64, text:
         "related": related, "description": description,
     });
     Ok((pg.render("item.html", route, &f.title, json!(crumbs), ctx, col_id)?, HTML))
+}
+
+/// An attachment as pages list it: name, download link, human size and kind.
+pub(crate) fn attachment(v: &View, a: &store::Attachment) -> Value {
+    json!({
+        "name": a.name,
+        "href": format!("{}/files/{}/{}", v.base, a.id, gongkai_kernel::web::middleware::urlencode(&a.name)),
+        "size": gongkai_cms::attachments::human_size(a.size.max(0) as u64),
+        "kind": kind_label(&a.mime, &a.name),
+    })
 }
 
 fn kind_label(mime: &str, name: &str) -> String {
@@ -658,20 +657,17 @@ async fn sitemap(pg: &mut Page<'_>, c: &mut Conn<'_>, part: Option<i64>) -> Out 
             feeds::sitemap(&u)
         }
         None => {
-            let parts = urls.len().div_ceil(limit);
-            let locs: Vec<String> = (1..=parts as i64).map(|n| pg.v.abs(&Route::Sitemap { part: Some(n) })).collect();
+            let parts = feeds::sitemap_pages(urls.len()) as i64;
+            let locs: Vec<String> = (1..=parts).map(|n| pg.v.abs(&Route::Sitemap { part: Some(n) })).collect();
             let u: Vec<feeds::SitemapUrl> = locs.iter().map(|l| feeds::SitemapUrl { loc: l, lastmod: None }).collect();
             feeds::sitemap_index(&u)
         }
         Some(n) => {
-            let start = (n as usize - 1).saturating_mul(limit);
-            if urls.len() <= limit || start >= urls.len() {
-                return not_found("站点地图分片不存在。");
-            }
-            let u: Vec<feeds::SitemapUrl> = urls[start..(start + limit).min(urls.len())]
-                .iter()
-                .map(|(l, m)| feeds::SitemapUrl { loc: l, lastmod: m.as_deref() })
-                .collect();
+            // Parts exist only when the site needs an index.
+            let range = (urls.len() > limit).then(|| feeds::sitemap_page_range(urls.len(), n as usize)).flatten();
+            let Some(range) = range else { return not_found("站点地图分片不存在。") };
+            let u: Vec<feeds::SitemapUrl> =
+                urls[range].iter().map(|(l, m)| feeds::SitemapUrl { loc: l, lastmod: m.as_deref() }).collect();
             feeds::sitemap(&u)
         }
     };
@@ -708,6 +704,5 @@ pub(crate) fn filter_label(labels: &Labels, key: &str, f: &Filter) -> Option<Str
 }
 
 pub(crate) fn catalogue_route(f: &Filter, page: i64) -> Route {
-    let _ = catalogue_href;
     Route::Catalogue { filter: f.clone(), page }
 }

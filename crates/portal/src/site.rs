@@ -49,7 +49,7 @@ pub struct Directory {
 
 impl Directory {
     pub async fn all(&self, db: &Db) -> Result<Arc<Vec<SiteInfo>>> {
-        if let Some(s) = self.sites.read().ok().and_then(|g| g.clone()) {
+        if let Some(s) = self.loaded() {
             return Ok(s);
         }
         let mut h = db.read().await?;

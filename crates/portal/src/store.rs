@@ -214,17 +214,6 @@ pub async fn public_attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<(i64,
     Ok(r.map(|r| (r.item_id, Attachment { id: r.id, name: r.name, size: r.size, mime: r.mime, sha256: r.sha256 })))
 }
 
-/// A cover image of a live item (`attachments.id`), for <img> on lists.
-pub async fn cover_file(c: &mut Conn<'_>, attachment_id: i64) -> Result<Option<Attachment>> {
-    Ok(with_conn!(c, x => {
-        sqlx::query_as::<_, Attachment>(
-            "SELECT a.id, '' AS name, a.size, a.mime, a.sha256 FROM attachments a
-              WHERE a.id = $1 AND EXISTS (SELECT 1 FROM pub_items p WHERE p.cover_attachment_id = a.id)",
-        )
-        .bind(attachment_id).fetch_optional(&mut **x).await
-    })?)
-}
-
 // ---------------------------------------------------------------- topics
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -358,32 +347,22 @@ pub async fn catalogue(c: &mut Conn<'_>, site_id: i64, f: &Filter, limit: i64, o
     Ok((rows, total))
 }
 
-/// Counts per value of one facet over a site's whole disclosure catalogue.
+/// Counts per value of one facet over a site's whole disclosure catalogue (values as text;
+/// years newest first, organisations by count, codes in order).
 pub async fn facet(c: &mut Conn<'_>, site_id: i64, column: &str) -> Result<Vec<(String, i64)>> {
-    let col = match column {
-        "art20" | "subject_code" | "genre" => column,
-        "publisher_org_id" | "year" => return facet_int(c, site_id, column).await,
+    let order = match column {
+        "art20" | "subject_code" | "genre" => "1",
+        "year" => "year DESC",
+        "publisher_org_id" => "2 DESC",
         _ => return Ok(Vec::new()),
     };
     let sql = format!(
-        "SELECT {col}, COUNT(*) FROM pub_site_items WHERE site_id = $1 AND disclosure = TRUE AND {col} IS NOT NULL
-          GROUP BY {col} ORDER BY {col}"
+        "SELECT CAST({column} AS TEXT), COUNT(*) FROM pub_site_items WHERE site_id = $1 AND disclosure = TRUE AND {column} IS NOT NULL
+          GROUP BY {column} ORDER BY {order}"
     );
     Ok(with_conn!(c, x => {
         sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(site_id).fetch_all(&mut **x).await
     })?)
-}
-
-async fn facet_int(c: &mut Conn<'_>, site_id: i64, col: &str) -> Result<Vec<(String, i64)>> {
-    let order = if col == "year" { "1 DESC" } else { "2 DESC" };
-    let sql = format!(
-        "SELECT {col}, COUNT(*) FROM pub_site_items WHERE site_id = $1 AND disclosure = TRUE AND {col} IS NOT NULL
-          GROUP BY {col} ORDER BY {order}"
-    );
-    let rows: Vec<(i64, i64)> = with_conn!(c, x => {
-        sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(site_id).fetch_all(&mut **x).await
-    })?;
-    Ok(rows.into_iter().map(|(v, n)| (v.to_string(), n)).collect())
 }
 
 // ---------------------------------------------------------------- 标准化规范化
@@ -467,15 +446,4 @@ pub async fn org_names(c: &mut Conn<'_>) -> Result<Vec<(i64, String)>> {
     Ok(
         with_conn!(c, x => sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM orgs ORDER BY id").fetch_all(&mut **x).await)?,
     )
-}
-
-/// The newest change time of anything a site shows (for Last-Modified of feeds).
-pub async fn site_changed_at(c: &mut Conn<'_>, site_id: i64) -> Result<i64> {
-    let v: Option<i64> = with_conn!(c, x => {
-        sqlx::query_scalar(
-            "SELECT MAX(p.updated_at) FROM pub_site_items s JOIN pub_items p ON p.item_id = s.item_id WHERE s.site_id = $1",
-        )
-        .bind(site_id).fetch_one(&mut **x).await
-    })?;
-    Ok(v.unwrap_or(0))
 }

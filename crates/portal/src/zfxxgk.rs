@@ -2,7 +2,7 @@
 //! (browsable by 第二十条 category, 主题分类, 机构, 体裁 and year, filters combinable and
 //! linkable), 年报, 依申请公开 and 标准化规范化 — all computed from the library's records.
 
-use gongkai_cms::model::{Art20, DOMAINS, Genre};
+use gongkai_cms::model::DOMAINS;
 use gongkai_kernel::db::Conn;
 use serde_json::{Value, json};
 
@@ -73,11 +73,7 @@ pub(crate) async fn guide(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &Route) ->
                 "id": full.item_id, "title": full.title, "body": minijinja::Value::from_safe_string(full.body.clone()),
                 "published_on": full.published_on, "index_no": full.index_no,
                 "href": pg.v.href(&Route::Item { id: full.item_id }),
-                "attachments": attachments.iter().map(|a| json!({
-                    "name": a.name,
-                    "href": format!("{}/files/{}/{}", pg.v.base, a.id, gongkai_kernel::web::middleware::urlencode(&a.name)),
-                    "size": gongkai_cms::attachments::human_size(a.size.max(0) as u64),
-                })).collect::<Vec<_>>(),
+                "attachments": attachments.iter().map(|a| crate::pages::attachment(pg.v, a)).collect::<Vec<_>>(),
             });
         }
     }
@@ -267,13 +263,4 @@ pub(crate) async fn standard_entry(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &
     });
     let crumbs = json!([section(pg), crumb("标准化规范化", &pg.v.href(&Route::Standard)), crumb(&title, "")]);
     Ok((pg.render("zfxxgk/standard_entry.html", route, &title, crumbs, ctx, None)?, HTML))
-}
-
-/// Facet value labels for `Art20` and `Genre` codes (used by tests and the API).
-pub fn code_label(key: &str, code: &str) -> Option<String> {
-    match key {
-        "cat" => Art20::parse(code).map(|a| a.label_with_number()),
-        "genre" => Genre::parse(code).map(|g| g.label_zh().to_string()),
-        _ => None,
-    }
 }
