@@ -507,3 +507,43 @@ async fn a_site_theme_overrides_templates_and_assets() {
     // Other sites keep the default theme.
     assert!(!get(&srv.url("/s/jyj/theme/portal.css")).await.1.contains("#0a0b0c"));
 }
+
+#[tokio::test]
+async fn a_site_beyond_50000_urls_gets_a_sitemap_index() {
+    let t = testkit::sqlite().await;
+    demo(&t).await;
+    // 50,000 extra live items on the portal site, written straight into the library and
+    // its public projection (the publishing path is tested elsewhere; this is about size).
+    {
+        let mut tx = t.db.begin().await.unwrap();
+        let mut c = tx.conn();
+        for sql in [
+            "INSERT INTO items (id, home_column_id, class_code, title, status, live, live_version, published_on, created_at, updated_at, published_at)
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+             SELECT 1000000 + i, (SELECT c.id FROM columns c JOIN sites s ON s.id = c.site_id WHERE s.code = 'www' AND c.slug = 'bmdt'),
+                    'news', '批量信息' || i, 'published', TRUE, 1, '2025-06-01', 0, 0, 0 FROM n",
+            "INSERT INTO pub_items (item_id, site_id, home_column_id, class_code, title, published_on, year, validity, disclosure_mode, live_version, published_at, updated_at)
+             SELECT i.id, c.site_id, c.id, 'news', i.title, '2025-06-01', 2025, 'valid', 'proactive', 1, 0, 0
+               FROM items i JOIN columns c ON c.id = i.home_column_id WHERE i.id > 1000000",
+            "INSERT INTO pub_site_items (site_id, item_id, published_on, year, disclosure, class_code)
+             SELECT site_id, item_id, published_on, year, FALSE, class_code FROM pub_items WHERE item_id > 1000000",
+        ] {
+            with_conn!(&mut c, x => sqlx::query(sql).execute(&mut **x).await.map(|r| r.rows_affected())).unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let srv = TestServer::start_state(state(&t, config(&t))).await;
+    let (s, index) = get(&srv.url("/sitemap.xml")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(index.contains("<sitemapindex"), "an index, not one sitemap");
+    assert!(index.contains("/sitemap_1.xml") && index.contains("/sitemap_2.xml") && !index.contains("/sitemap_3.xml"));
+    let (s1, one) = get(&srv.url("/sitemap_1.xml")).await;
+    let (s2, two) = get(&srv.url("/sitemap_2.xml")).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    let urls = one.matches("<loc>").count() + two.matches("<loc>").count();
+    assert_eq!(one.matches("<loc>").count(), 50_000, "a full first part");
+    let expected =
+        scalar(&t, "SELECT COUNT(*) FROM pub_site_items s JOIN sites x ON x.id = s.site_id WHERE x.code = 'www'").await;
+    assert!(urls as i64 > expected, "every item plus the section pages: {urls} vs {expected} items");
+    assert_eq!(get(&srv.url("/sitemap_3.xml")).await.0, StatusCode::NOT_FOUND);
+}
