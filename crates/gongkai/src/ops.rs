@@ -45,6 +45,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     if db.backend() == Backend::Sqlite {
         let _ = std::fs::write(cfg.data_dir.join(PID_FILE), std::process::id().to_string());
     }
+    let shutdown = shutdown_signal();
     let port = local.port();
     println!("gongkai 已启动：http://localhost:{port}/ （监听 {local}，数据库 {}）", redact_url(&cfg.database_url()));
     if with_demo {
@@ -64,7 +65,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         None
     };
     let state = app_state(db.clone(), cfg.clone());
-    web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    web::serve(listener, state, shutdown).await.map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     if let Some(r) = runner {
@@ -85,22 +86,28 @@ pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config
     gongkai_portal::attach(state)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Signal handlers are installed here, before the start-up lines are printed, so a
+/// SIGTERM that follows them always shuts down cleanly rather than killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    }
 }
 
 /// `gongkai export-static`: the site as static files, progress on standard error.
