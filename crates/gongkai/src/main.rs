@@ -87,6 +87,8 @@ enum Cmd {
             法定主动公开内容的分类筛选、站内搜索和关怀模式切换需要服务器，静态导出中没有。",
         after_help = "示例：gongkai export-static www /srv/www/qinghe --base-url https://www.qinghe.gov.cn"
     )]
+    /// 从数据库重建全文检索索引（进度显示在标准错误；重建期间正在运行的服务照常用旧索引检索，完成后自动切换）
+    Reindex,
     ExportStatic {
         /// 网站代码，如 www
         site: String,
@@ -313,6 +315,7 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
         Cmd::Import(ImportCmd::Items { file, attachments_dir, batch_size }) => {
             import_items(&cfg, &file, attachments_dir, batch_size as usize).await
         }
+        Cmd::Reindex => ops::reindex(&cfg).await,
         Cmd::ExportStatic { site, dir, base_url } => ops::export_static(&cfg, &site, &dir, base_url.as_deref()).await,
         Cmd::Export(ExportCmd::Items { output }) => {
             let db = ops::open(&cfg).await.map_err(err)?;

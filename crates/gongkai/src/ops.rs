@@ -81,9 +81,14 @@ pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config
     let state = web::AppState::with_slices(
         db,
         cfg,
-        vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice(), gongkai_portal::slice()],
+        vec![
+            gongkai_cms::web::slice(),
+            gongkai_cms::web_library::slice(),
+            gongkai_search::slice(),
+            gongkai_portal::slice(),
+        ],
     );
-    gongkai_portal::attach(state)
+    gongkai_portal::attach(gongkai_search::attach(state))
 }
 
 /// Signal handlers are installed here, before the start-up lines are printed, so a
@@ -108,6 +113,37 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
         let term = std::future::pending::<()>();
         tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     }
+}
+
+/// `gongkai reindex`: a new index generation from the database, progress on standard error.
+pub async fn reindex(cfg: &Config) -> Result<ExitCode, String> {
+    use std::io::IsTerminal;
+    let db = open(cfg).await.map_err(|e| e.to_string())?;
+    let tty = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    let n = gongkai_search::reindex(&db, &cfg.data_dir, &|done, total| {
+        let every = if tty { 200 } else { 5000 };
+        let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
+        if l.elapsed().as_millis() >= every || (done == total && done > 0) {
+            *l = std::time::Instant::now();
+            let pct = if total > 0 { done as f64 * 100.0 / total as f64 } else { 100.0 };
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+            if tty {
+                eprint!("\r重建索引：{done}/{total}（{pct:.0}%），{rate:.0} 条/秒    ");
+            } else {
+                eprintln!("重建索引：{done}/{total}（{pct:.0}%），{rate:.0} 条/秒");
+            }
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    if tty {
+        eprintln!();
+    }
+    db.close().await;
+    println!("索引已重建：{n} 条信息，用时 {:.1} 秒。", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `gongkai export-static`: the site as static files, progress on standard error.

@@ -1003,7 +1003,12 @@ async fn demo_is_idempotent() {
             assert!(users.iter().any(|x| x.0 == u && x.3 == "active"), "[{b}] {u} active");
         }
         assert_eq!(users.len(), DEMO_USERNAMES.len(), "[{b}] {users:?}");
+        // The search index is rebuilt from the database on demand, with progress.
+        let o = run(&t, &["reindex"]).expect_ok();
         let sql = Sql::open(&t.url).await;
+        let public = sql.text("SELECT CAST(COUNT(*) AS TEXT) FROM pub_items").await;
+        assert!(o.stdout.contains(&format!("索引已重建：{public} 条信息")), "[{b}] {o:#?}");
+        assert!(o.stderr.contains("重建索引："), "[{b}] progress: {o:#?}");
         let h = sql.text("SELECT password_hash FROM users WHERE username = 'editor'").await;
         assert!(gongkai_kernel::auth::password::verify("Demo-2026-Qinghe", &h).await, "[{b}] demo password");
         sql.close().await;

@@ -38,7 +38,7 @@ pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
 /// Every path this router serves (the OpenAPI document describes exactly these).
-pub const PATHS: [&str; 9] = [
+pub const PATHS: [&str; 11] = [
     "/api/v1/sites",
     "/api/v1/sites/{code}/columns",
     "/api/v1/items",
@@ -48,6 +48,8 @@ pub const PATHS: [&str; 9] = [
     "/api/docs",
     "/api/docs/explorer.js",
     "/api/docs/explorer.css",
+    "/api/v1/search",
+    "/api/v1/search/suggest",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -61,6 +63,8 @@ pub fn router() -> Router<AppState> {
         .route(PATHS[6], get(|| async { body("text/html; charset=utf-8", EXPLORER_HTML) }))
         .route(PATHS[7], get(|| async { body("text/javascript; charset=utf-8", EXPLORER_JS) }))
         .route(PATHS[8], get(|| async { body("text/css; charset=utf-8", EXPLORER_CSS) }))
+        .route(PATHS[9], get(search))
+        .route(PATHS[10], get(suggest))
         // API clients get the API's error shape for a mistyped path, not a console page.
         .route("/api/{*rest}", any(|| async { not_found(None, "接口不存在，可用接口见 /api/openapi.json") }))
         .layer(axum::middleware::map_response(open_data_headers))
@@ -869,6 +873,101 @@ async fn list_entries(
         cond.join(" AND ")
     );
     Ok(fetch_all!(c, store::Entry, q)?)
+}
+
+// ---------------------------------------------------------------- search
+
+pub const SEARCH_PARAMS: [&str; 9] = ["q", "site", "column", "year", "validity", "class", "sort", "page", "limit"];
+
+fn search_service(state: &AppState) -> Result<gongkai_search::Search, ApiError> {
+    state
+        .ext::<gongkai_search::Search>()
+        .cloned()
+        .ok_or_else(|| gongkai_kernel::Error::internal("search not attached").into())
+}
+
+/// Full-text search over the group or one site. The words are never refused (they are
+/// cleaned); the filters are checked like the list's.
+async fn search(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult {
+    let q = params(query, &SEARCH_PARAMS)?;
+    let words = q.get("q").ok_or_else(|| bad("q", "请提供检索词 q"))?.to_string();
+    if words.chars().count() > 1000 {
+        return Err(bad("q", "检索词 q 不能超过 1000 个字符"));
+    }
+    let site_code = q.matching("site", site_code_ok, "网站代码（2 到 32 位小写字母、数字或 -）")?;
+    let column = q.int("column", 1, i64::MAX)?;
+    let year = q.int("year", 1000, 9999)?;
+    let validity = q.one_of("validity", &Validity::ALL.map(|v| v.as_str()))?;
+    let class = q.matching("class", ref_code_ok, "信息类别代码（小写字母、数字或下划线）")?;
+    let sort = q.one_of("sort", &["relevance", "date"])?;
+    let page = q.int("page", 1, 500)?.unwrap_or(1);
+    let limit = q.int("limit", 1, 50)?.unwrap_or(10);
+    let p = portal(&state)?;
+    let s = search_service(&state)?;
+    let sites = open_sites(&p, &state).await?;
+    let scope: Vec<i64> = match site_code {
+        Some(code) => {
+            vec![sites.iter().find(|s| s.code == code).ok_or_else(|| not_found(Some("site"), "网站不存在或已关闭"))?.id]
+        }
+        None => sites.iter().map(|s| s.id).collect(),
+    };
+    let req = gongkai_search::Request {
+        q: words,
+        sites: scope,
+        column,
+        year,
+        validity: validity.map(str::to_string),
+        class: class.map(str::to_string),
+        sort: if sort == Some("date") { gongkai_search::Sort::Date } else { gongkai_search::Sort::Relevance },
+        offset: ((page - 1) * limit) as usize,
+        limit: limit as usize,
+        ..Default::default()
+    };
+    let r = s.search(&req)?;
+    if page == 1 && !r.query.is_empty() {
+        let site_id = if site_code.is_some() { req.sites.first().copied().unwrap_or(0) } else { 0 };
+        s.log_term(site_id, &r.query);
+    }
+    let items: Vec<Value> = r
+        .hits
+        .iter()
+        .map(|h| {
+            let code = sites.iter().find(|x| x.id == h.site_id).map(|x| x.code.clone()).unwrap_or_default();
+            json!({
+                "id": h.item_id,
+                "title": h.title,
+                "title_html": h.title_html,
+                "snippet_html": h.snippet_html,
+                "site": code,
+                "column": h.column_id,
+                "published_on": h.published_on,
+                "index_no": if h.index_no.is_empty() { Value::Null } else { json!(h.index_no) },
+                "doc_no": if h.doc_no.is_empty() { Value::Null } else { json!(h.doc_no) },
+                "validity": h.validity,
+                "url": item_url(&code, h.item_id),
+            })
+        })
+        .collect();
+    Ok(json_ok(json!({
+        "query": r.query,
+        "total": r.total,
+        "page": page,
+        "limit": limit,
+        "notice": r.notice,
+        "did_you_mean": r.did_you_mean,
+        "items": items,
+    })))
+}
+
+/// Title completions for what has been typed (the search box's suggestions).
+async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> ApiResult {
+    let q = params(query, &["q"])?;
+    let typed = q.get("q").ok_or_else(|| bad("q", "请提供已输入的文字 q"))?;
+    if typed.chars().count() > 100 {
+        return Err(bad("q", "参数 q 不能超过 100 个字符"));
+    }
+    let s = search_service(&state)?;
+    Ok(json_ok(json!({ "suggestions": s.suggest(typed, 8)? })))
 }
 
 #[cfg(test)]

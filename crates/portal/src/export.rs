@@ -112,7 +112,7 @@ pub fn out_path(route: &Route) -> Option<String> {
                 format!("zfxxgk/fdzdgk/index_{page}.html")
             }
         }
-        Route::Catalogue { .. } | Route::Care { .. } | Route::File { .. } => return None,
+        Route::Catalogue { .. } | Route::Care { .. } | Route::File { .. } | Route::Search(_) => return None,
         r => {
             let h = r.href();
             if h.contains('?') {

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod http;
 pub mod pages;
 pub mod route;
+pub mod search;
 pub mod site;
 pub mod store;
 pub mod sync;
@@ -38,6 +39,8 @@ pub struct Inner {
     pub cache: cache::Cache,
     pub files: gongkai_cms::attachments::FileStore,
     pub default_site: String,
+    /// The node's search service, when it runs (set once by `attach`).
+    pub search: std::sync::OnceLock<gongkai_search::Search>,
     labels: RwLock<Option<Arc<pages::Labels>>>,
     facets: Mutex<HashMap<i64, Arc<Facets>>>,
 }
@@ -58,6 +61,7 @@ impl Portal {
             cache: cache::Cache::new((cfg.portal.cache_mb as usize).saturating_mul(1024 * 1024)),
             files: gongkai_cms::attachments::FileStore::new(&cfg.data_dir),
             default_site: cfg.portal.default_site.clone(),
+            search: std::sync::OnceLock::new(),
             labels: RwLock::new(None),
             facets: Mutex::new(HashMap::new()),
         }))
@@ -111,6 +115,9 @@ impl Portal {
 /// Attach the portal to the application state and start its outbox follower.
 pub fn attach(state: AppState) -> AppState {
     let portal = Portal::new(state.db.clone(), &state.cfg);
+    if let Some(s) = state.ext::<gongkai_search::Search>() {
+        let _ = portal.search.set(s.clone());
+    }
     let mut state = state.with_ext(portal.clone());
     state.fast = Some(Arc::new(portal.clone()));
     sync::spawn(portal, state.cfg.portal.sync_ms, state.changes.clone());

@@ -324,6 +324,7 @@ pub async fn build(p: &Portal, db: &Db, v: &View<'_>, route: &Route) -> R<Built>
         Route::Catalogue { filter, page } => crate::zfxxgk::catalogue(&mut pg, &mut c, route, filter, *page).await?,
         Route::Standard => crate::zfxxgk::standard(&mut pg, &mut c, route).await?,
         Route::StandardEntry { id } => crate::zfxxgk::standard_entry(&mut pg, &mut c, route, *id).await?,
+        Route::Search(params) => crate::search::page(&mut pg, &mut c, route, params).await?,
         Route::Asset(_) | Route::File { .. } | Route::Care { .. } => return not_found("页面不存在。"),
     };
     Ok(pg.done(body, ct))

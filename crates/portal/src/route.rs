@@ -60,6 +60,104 @@ pub enum Route {
         on: bool,
         back: String,
     },
+    Search(SearchParams),
+}
+
+/// The public search page's parameters, in their canonical order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchParams {
+    pub q: String,
+    /// Search the whole site group rather than this site.
+    pub all: bool,
+    pub by_date: bool,
+    pub page: i64,
+    pub year: Option<i64>,
+    pub column: Option<String>,
+    pub subject: Option<String>,
+    pub org: Option<i64>,
+    pub genre: Option<String>,
+    pub validity: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl SearchParams {
+    pub fn advanced(&self) -> bool {
+        self.year.is_some()
+            || self.column.is_some()
+            || self.subject.is_some()
+            || self.org.is_some()
+            || self.genre.is_some()
+            || self.validity.is_some()
+            || self.from.is_some()
+            || self.to.is_some()
+    }
+}
+
+fn search_params(query: &str) -> Result<SearchParams, Reject> {
+    let mut s = SearchParams { page: 1, ..Default::default() };
+    for (k, v) in query_pairs(query)? {
+        let v = v.trim().to_string();
+        let bad = |what: &str| Reject::BadRequest(format!("检索条件“{what}”的值无效"));
+        match k.as_str() {
+            // The words are never refused here: the search cleans them.
+            "q" => s.q = v.chars().take(1000).collect(),
+            _ if v.is_empty() => {}
+            "scope" => s.all = v == "all",
+            "sort" => s.by_date = v == "date",
+            "page" => s.page = v.parse::<i64>().ok().filter(|p| (1..=500).contains(p)).ok_or_else(|| bad("页码"))?,
+            "year" => {
+                s.year = Some(v.parse::<i64>().ok().filter(|y| (1949..=9999).contains(y)).ok_or_else(|| bad("年份"))?)
+            }
+            "column" if slug_ok(&v) => s.column = Some(v),
+            "column" => return Err(bad("栏目")),
+            "subject" if slug_ok(&v) && v.len() <= 32 => s.subject = Some(v),
+            "subject" => return Err(bad("主题分类")),
+            "genre" if slug_ok(&v) && v.len() <= 32 => s.genre = Some(v),
+            "genre" => return Err(bad("体裁")),
+            "org" => s.org = Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| bad("发布机构"))?),
+            "validity" if slug_ok(&v) && v.len() <= 16 => s.validity = Some(v),
+            "validity" => return Err(bad("有效性")),
+            "from" | "to" => {
+                gongkai_kernel::clock::parse_date(&v)
+                    .ok_or_else(|| bad(if k == "from" { "起始日期" } else { "截止日期" }))?;
+                if k == "from" { s.from = Some(v) } else { s.to = Some(v) }
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+pub fn search_href(s: &SearchParams) -> String {
+    let mut q: Vec<(&str, String)> = vec![("q", s.q.clone())];
+    if s.all {
+        q.push(("scope", "all".into()));
+    }
+    if s.by_date {
+        q.push(("sort", "date".into()));
+    }
+    if let Some(y) = s.year {
+        q.push(("year", y.to_string()));
+    }
+    if let Some(v) = &s.column {
+        q.push(("column", v.clone()));
+    }
+    if let Some(v) = &s.subject {
+        q.push(("subject", v.clone()));
+    }
+    if let Some(v) = s.org {
+        q.push(("org", v.to_string()));
+    }
+    for (k, v) in [("genre", &s.genre), ("validity", &s.validity), ("from", &s.from), ("to", &s.to)] {
+        if let Some(v) = v {
+            q.push((k, v.clone()));
+        }
+    }
+    if s.page > 1 {
+        q.push(("page", s.page.to_string()));
+    }
+    format!("/search?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +216,7 @@ pub fn parse(path: &str, query: &str) -> Result<Route, Reject> {
             }
             Route::Care { on, back }
         }
+        ["search"] => Route::Search(search_params(query)?),
         ["theme", rest @ ..] if !rest.is_empty() => Route::Asset(rest.join("/")),
         ["files", id, _name] => Route::File { id: id_of(id)? },
         ["col", slug, f] if slug_ok(slug) => match *f {
@@ -186,7 +285,7 @@ pub fn parse(path: &str, query: &str) -> Result<Route, Reject> {
 impl Route {
     /// Whether the rendered result may be kept in the page cache.
     pub fn cacheable(&self) -> bool {
-        !matches!(self, Route::Asset(_) | Route::File { .. } | Route::Care { .. })
+        !matches!(self, Route::Asset(_) | Route::File { .. } | Route::Care { .. } | Route::Search(_))
     }
 
     /// The path (with query) of this route below the site root; the inverse of `parse`.
@@ -218,6 +317,7 @@ impl Route {
             Route::Catalogue { filter, page } => catalogue_href(filter, *page),
             Route::Asset(p) => format!("/theme/{p}"),
             Route::File { id } => format!("/files/{id}/"),
+            Route::Search(s) => search_href(s),
             Route::Care { on, back } => {
                 format!(
                     "/care?on={}&back={}",
@@ -286,6 +386,21 @@ mod tests {
             Route::StandardEntry { id: 5 },
             Route::Catalogue { filter: Filter::default(), page: 1 },
             Route::Catalogue { filter: f.clone(), page: 3 },
+            Route::Search(SearchParams { q: "政务 \"公开\" -年报 &<".into(), page: 1, ..Default::default() }),
+            Route::Search(SearchParams {
+                q: "杨管办发〔2018〕9号".into(),
+                all: true,
+                by_date: true,
+                page: 4,
+                year: Some(2018),
+                column: Some("tzgg".into()),
+                subject: Some("s01".into()),
+                org: Some(7),
+                genre: Some("notice".into()),
+                validity: Some("valid".into()),
+                from: Some("2018-01-01".into()),
+                to: Some("2018-12-31".into()),
+            }),
         ] {
             let href = r.href();
             let (p, q) = href.split_once('?').unwrap_or((&href, ""));
@@ -328,6 +443,16 @@ mod tests {
             parse("/zfxxgk/fdzdgk/", "utm=1&cat=&year=2024"),
             Ok(Route::Catalogue { filter: Filter { year: Some(2024), ..Default::default() }, page: 1 })
         );
+    }
+
+    #[test]
+    fn search_words_are_never_refused_but_filters_are_checked() {
+        let ok = |q: &str| matches!(parse("/search", q), Ok(Route::Search(_)));
+        assert!(ok("q=%22%22%22") && ok("q=-") && ok("") && ok("q=%F0%9F%98%80") && ok("q=%3Cscript%3E"));
+        for q in ["q=x&year=abc", "q=x&page=0", "q=x&page=501", "q=x&org=-1", "q=x&from=2024-13-01", "q=x&column=a%2Fb"]
+        {
+            assert!(matches!(parse("/search", q), Err(Reject::BadRequest(_))), "{q}");
+        }
     }
 
     #[test]

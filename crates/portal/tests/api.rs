@@ -106,7 +106,7 @@ async fn world(t: &TestDb) -> World {
         t.config(),
         vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice(), gongkai_portal::slice()],
     );
-    let server = TestServer::start_state(gongkai_portal::attach(state)).await;
+    let server = TestServer::start_state(gongkai_portal::attach(gongkai_search::attach(state))).await;
     World { server, revised, revised_title: before.title, pushed, jyj_column, attachment }
 }
 
@@ -611,7 +611,8 @@ async fn openapi_document_describes_every_route_and_the_explorer_loads(t: &TestD
         let op = &ops["get"];
         assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{path}");
         assert!(op["responses"]["200"].is_object(), "{path}");
-        if path.starts_with("/api/v1/") && path != "/api/v1/sites" {
+        // Suggestions name nothing that could be missing: no 404.
+        if path.starts_with("/api/v1/") && path != "/api/v1/sites" && path != "/api/v1/search/suggest" {
             assert!(
                 op["responses"]["400"].is_object() && op["responses"]["404"].is_object(),
                 "{path}: error responses"
@@ -634,6 +635,8 @@ async fn openapi_document_describes_every_route_and_the_explorer_loads(t: &TestD
     };
     assert_eq!(names("/api/v1/items"), api::ITEM_PARAMS);
     assert_eq!(names("/api/v1/catalogue"), api::CATALOGUE_PARAMS);
+    assert_eq!(names("/api/v1/search"), api::SEARCH_PARAMS);
+    assert_eq!(names("/api/v1/search/suggest"), ["q"]);
     // Every $ref resolves.
     fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
         match v {
@@ -658,7 +661,10 @@ async fn openapi_document_describes_every_route_and_the_explorer_loads(t: &TestD
     let item =
         scalar(t, "SELECT MIN(item_id) FROM pub_items WHERE site_id = (SELECT id FROM sites WHERE code = 'www')").await;
     for path in api::PATHS {
-        let url = path.replace("{code}", "www").replace("{id}", &item.to_string());
+        let mut url = path.replace("{code}", "www").replace("{id}", &item.to_string());
+        if path.starts_with("/api/v1/search") {
+            url.push_str("?q=%E6%94%BF%E5%BA%9C");
+        }
         let g = get(w, &url).await;
         assert_eq!(g.status, StatusCode::OK, "{url}");
         assert_eq!(g.headers["cache-control"], "public, max-age=60", "{url}");

@@ -29,7 +29,23 @@ async fn citizen_reads_the_portal_on_desktop_phone_and_in_care_mode() {
         t.config(),
         vec![gongkai_cms::web::slice(), gongkai_cms::web_library::slice(), gongkai_portal::slice()],
     );
-    let srv = TestServer::start_state(gongkai_portal::attach(state)).await;
+    let srv = TestServer::start_state(gongkai_portal::attach(gongkai_search::attach(state))).await;
+    // The node builds its search index at start.
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !http
+        .get(srv.url("/api/v1/search?q=%E5%B9%B4%E5%BA%A6%E6%8A%A5%E5%91%8A"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("<mark>")
+    {
+        assert!(std::time::Instant::now() < deadline, "search index built");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // A policy of the portal site with both attachments and a 解读.
     let item = scalar(
@@ -55,9 +71,13 @@ async fn citizen_reads_the_portal_on_desktop_phone_and_in_care_mode() {
         ("disclosure", "/zfxxgk/".into(), &["政府信息公开指南", "法定主动公开内容", "政府信息公开年报"]),
         ("catalogue", "/zfxxgk/fdzdgk/".into(), &["索引号", "按第二十条分类"]),
         ("topic", format!("/topic/{topic}/"), &["专题"]),
+        (
+            "search",
+            "/search?q=%E6%94%BF%E5%BA%9C%E4%BF%A1%E6%81%AF%E5%85%AC%E5%BC%80&year=2025".into(),
+            &["搜索结果", "高级搜索"],
+        ),
     ];
     let mut sources: Vec<(String, String)> = Vec::new();
-    let http = reqwest::Client::new();
     for (width, label) in [(1280u32, "desktop"), (375, "phone")] {
         d.set_window_size(width, 900).await;
         for (name, path, expect) in &pages {
@@ -95,6 +115,15 @@ async fn citizen_reads_the_portal_on_desktop_phone_and_in_care_mode() {
     checkers::assert_axe_clean(&d, "filtered catalogue").await;
     d.screenshot("portal-catalogue-filtered").await;
     sources.push(("catalogue-filtered.html".into(), http.get(&url).send().await.unwrap().text().await.unwrap()));
+
+    // Searching from the header box with the keyboard, then opening a result.
+    d.goto(&srv.url("/")).await;
+    d.send_keys("#search-q", "年度报告\u{E007}").await;
+    d.wait_for(&["搜索结果", "年度报告"], "results of the header search").await;
+    assert!(d.current_url().await.contains("/search?q="), "a shareable results address");
+    assert!(d.try_find(".result mark").await.is_some(), "matched words marked");
+    d.click(".result__title a").await;
+    d.wait_for(&["年度报告", "索引号"], "the result opens").await;
 
     // 关怀模式: switched on from the page, remembered across pages, larger type.
     d.goto(&srv.url(&format!("/art/{item}.html"))).await;

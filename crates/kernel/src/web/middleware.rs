@@ -23,6 +23,8 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let uri = req.uri().path().to_string();
     let resp = next.run(req).await;
     if !(method == Method::GET || method == Method::HEAD) {
+        // Wake every follower waiting now (portal cache, search), and leave a permit for one that is busy.
+        state.changes.notify_waiters();
         state.changes.notify_one();
     }
     let elapsed = start.elapsed();

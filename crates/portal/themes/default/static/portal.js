@@ -21,4 +21,32 @@
       }
     }
   }
+
+  // Title suggestions while typing on the search page (a plain datalist: the browser
+  // shows it accessibly; without script the form works the same).
+  var input = document.getElementById('sq');
+  var list = document.getElementById('search-suggest');
+  if (input && list && window.fetch) {
+    var timer = null;
+    var lastTyped = '';
+    input.addEventListener('input', function () {
+      var typed = input.value.trim();
+      if (timer) { clearTimeout(timer); }
+      if (typed.length < 2 || typed === lastTyped) { return; }
+      timer = setTimeout(function () {
+        lastTyped = typed;
+        fetch('/api/v1/search/suggest?q=' + encodeURIComponent(typed), { headers: { Accept: 'application/json' } })
+          .then(function (r) { return r.ok ? r.json() : { suggestions: [] }; })
+          .then(function (data) {
+            while (list.firstChild) { list.removeChild(list.firstChild); }
+            (data.suggestions || []).forEach(function (t) {
+              var o = document.createElement('option');
+              o.value = t;
+              list.appendChild(o);
+            });
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  }
 })();
