@@ -163,7 +163,7 @@ impl Engine {
     }
 
     fn wrap(
-        index: Index,
+        mut index: Index,
         f: Fields,
         dir: Option<&Path>,
         seg: Segmenter,
@@ -172,6 +172,8 @@ impl Engine {
     ) -> Result<Engine> {
         index.tokenizers().register(TOKENIZER, GkTokenizer::new(seg.clone()));
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4);
+        // Segments are searched in parallel: one visitor's query uses every core.
+        index.set_multithread_executor(threads).map_err(err)?;
         let writer: IndexWriter =
             index.writer_with_num_threads(threads, writer_mb.max(15 * threads) * 1024 * 1024).map_err(err)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err)?;

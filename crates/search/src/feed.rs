@@ -283,12 +283,19 @@ pub struct Batch {
 #[derive(Default)]
 pub struct Follower {
     pub after: i64,
+    /// The index generation it feeds; another one restarts it from that one's position.
+    pub generation: Option<std::path::PathBuf>,
     seen: HashMap<i64, i64>,
 }
 
 impl Follower {
     pub fn new(after: i64) -> Follower {
-        Follower { after, seen: HashMap::new() }
+        Follower { after, generation: None, seen: HashMap::new() }
+    }
+
+    /// A follower of one generation, from the outbox position it was built at.
+    pub fn bound(after: i64, generation: Option<std::path::PathBuf>) -> Follower {
+        Follower { after, generation, seen: HashMap::new() }
     }
 
     /// One read: up to 5,000 new events, plus the late committers of the trailing window.

@@ -280,9 +280,14 @@ impl Search {
             && !current.is_empty()
             && let Some(e) = open_current(&self.root)
         {
-            *f = feed::Follower::new(e.payload().after);
             self.swap(e);
             prune(&self.root);
+        }
+        let e = self.engine();
+        if f.generation != e.dir {
+            // A new generation (rebuilt here or by another process) starts from the outbox
+            // position it was built at: events this follower gave the old one are read again.
+            *f = feed::Follower::bound(e.payload().after, e.dir.clone());
         }
         let mut applied = 0;
         loop {
@@ -290,11 +295,12 @@ impl Search {
             if batch.dictionary_changed {
                 self.reload_synonyms().await?;
                 let words = store::words(&self.db).await?;
-                if dict_hash(&words) != self.engine().dict {
+                if dict_hash(&words) != e.dict {
                     self.spawn_rebuild();
                 }
             }
-            let e = self.engine();
+            // Always the generation this follower is bound to, even if a rebuild swaps in
+            // another meanwhile: the new one must keep its own position.
             if !batch.items.is_empty() {
                 let (docs, gone) = feed::docs(&self.db, &self.files, &batch.items).await?;
                 e.delete(&gone);
@@ -370,14 +376,12 @@ pub fn spawn(s: Search, every_ms: u64, changes: Arc<tokio::sync::Notify>) {
         if let Err(e) = s.reload_synonyms().await {
             tracing::warn!(error = %e, "search synonyms");
         }
-        let mut f = feed::Follower::new(s.engine().payload().after);
+        let mut f = feed::Follower::default();
         if let Err(e) = s.step(&mut f).await {
             tracing::warn!(error = %e, "search catch-up");
         }
-        match s.reconcile().await {
-            Ok(true) => f = feed::Follower::new(s.engine().payload().after),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "search reconcile"),
+        if let Err(e) = s.reconcile().await {
+            tracing::warn!(error = %e, "search reconcile");
         }
         while Arc::strong_count(&s.0) > 1 {
             tokio::select! {

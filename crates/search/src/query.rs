@@ -8,7 +8,7 @@ use std::ops::Bound;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
@@ -348,29 +348,57 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn filters(f: &Fields, r: &Request) -> Vec<(Occur, Box<dyn Query>)> {
+/// Whether every document is on one of `sites` (then the site filter is left out: on a
+/// one-site group, or a search across the whole group, it would only cost time).
+fn sites_cover_all(e: &Engine, sites: &[i64]) -> bool {
+    let searcher = e.searcher();
+    for seg in searcher.segment_readers() {
+        let Ok(inv) = seg.inverted_index(e.f.site) else { return false };
+        let Ok(mut stream) = inv.terms().stream() else { return false };
+        while stream.advance() {
+            let Ok(bytes) = <[u8; 8]>::try_from(stream.key()) else { return false };
+            let site = u64::from_be_bytes(bytes) as i64;
+            if stream.value().doc_freq > 0 && !sites.contains(&site) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// A filter: matches or not, adds nothing to the score.
+fn filter_q(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+fn filters(e: &Engine, r: &Request) -> Vec<(Occur, Box<dyn Query>)> {
+    let f = &e.f;
     let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let sites: Vec<Box<dyn Query>> = r.sites.iter().map(|s| term_q(Term::from_field_u64(f.site, *s as u64))).collect();
     // No site at all means nothing may be shown.
-    out.push((Occur::Must, if sites.is_empty() { Box::new(BooleanQuery::new(vec![])) } else { any_of(sites) }));
+    if sites.is_empty() {
+        out.push((Occur::Must, Box::new(BooleanQuery::new(vec![]))));
+    } else if !sites_cover_all(e, &r.sites) {
+        out.push(filter_q(any_of(sites)));
+    }
     if let Some(c) = r.column {
-        out.push((Occur::Must, term_q(Term::from_field_u64(f.column, c as u64))));
+        out.push(filter_q(term_q(Term::from_field_u64(f.column, c as u64))));
     }
     if let Some(o) = r.org {
-        out.push((Occur::Must, term_q(Term::from_field_u64(f.org, o as u64))));
+        out.push(filter_q(term_q(Term::from_field_u64(f.org, o as u64))));
     }
     for (field, v) in [(f.subject, &r.subject), (f.genre, &r.genre), (f.class, &r.class), (f.validity, &r.validity)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            out.push((Occur::Must, term_q(Term::from_field_text(field, v))));
+            out.push(filter_q(term_q(Term::from_field_text(field, v))));
         }
     }
     if let Some(y) = r.year {
-        out.push((Occur::Must, term_q(Term::from_field_u64(f.year, y.max(0) as u64))));
+        out.push(filter_q(term_q(Term::from_field_u64(f.year, y.max(0) as u64))));
     }
     if r.from_ts.is_some() || r.to_ts.is_some() {
         let lo = r.from_ts.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.ts, v)));
         let hi = r.to_ts.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.ts, v)));
-        out.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        out.push(filter_q(Box::new(RangeQuery::new(lo, hi))));
     }
     out
 }
@@ -382,7 +410,7 @@ pub fn run(e: &Engine, synonyms: &HashMap<String, Vec<String>>, r: &Request) -> 
     let mut b = Builder::new(e, synonyms);
     let Some(q) = b.build(&parsed, &r.q) else { return Ok(results) };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, q)];
-    clauses.extend(filters(&e.f, r));
+    clauses.extend(filters(e, r));
     let query = BooleanQuery::new(clauses);
     let searcher = e.searcher();
     let limit = r.limit.clamp(1, 100);
@@ -537,7 +565,7 @@ fn did_you_mean(
         let mut b = Builder::new(e, synonyms);
         let Some(q) = b.build(&parsed, &probe.q) else { continue };
         let mut clauses = vec![(Occur::Must, q)];
-        clauses.extend(filters(&e.f, &probe));
+        clauses.extend(filters(e, &probe));
         if e.searcher().search(&BooleanQuery::new(clauses), &Count)? > 0 {
             return Ok(Some(w));
         }
