@@ -32,6 +32,15 @@ pub struct Event {
     pub payload: String,
 }
 
+/// The highest event id now (0 for an empty outbox): where a fresh follower starts.
+pub async fn head(db: &crate::db::Db) -> Result<i64> {
+    let mut h = db.read().await?;
+    let mut c = h.conn();
+    let id: Option<i64> =
+        with_conn!(&mut c, x => sqlx::query_scalar("SELECT MAX(id) FROM outbox").fetch_one(&mut **x).await)?;
+    Ok(id.unwrap_or(0))
+}
+
 /// Events after `after_id`, oldest first.
 pub async fn read_after(c: &mut Conn<'_>, after_id: i64, limit: i64) -> Result<Vec<Event>> {
     Ok(with_conn!(c, x => {

@@ -13,9 +13,7 @@ pub const PER_PAGE: usize = 10;
 
 /// Publication instants of a day range (Beijing time), inclusive.
 fn day_ms(d: &str, end: bool) -> Option<i64> {
-    let date = gongkai_kernel::clock::parse_date(d)?;
-    let t = date.midnight().assume_offset(time::macros::offset!(+8));
-    let ms = t.unix_timestamp() * 1000;
+    let ms = gongkai_kernel::clock::local_to_ms(gongkai_kernel::clock::parse_date(d)?.midnight());
     Some(if end { ms + 86_400_000 - 1 } else { ms })
 }
 

@@ -19,7 +19,7 @@ const WINDOW_MS: i64 = 60_000;
 pub fn spawn(p: Portal, every_ms: u64, wake: Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
         // A fresh cache holds nothing stale: start from the current end.
-        let mut f = Follower { after: last_id(&p).await.unwrap_or(0), ..Default::default() };
+        let mut f = Follower { after: gongkai_kernel::outbox::head(&p.db).await.unwrap_or(0), ..Default::default() };
         // The follower holds one handle; when it is the last, the node has stopped.
         while Arc::strong_count(&p.0) > 1 {
             tokio::select! {
@@ -32,14 +32,6 @@ pub fn spawn(p: Portal, every_ms: u64, wake: Arc<tokio::sync::Notify>) {
             }
         }
     });
-}
-
-async fn last_id(p: &Portal) -> Result<i64> {
-    let mut h = p.db.read().await?;
-    let mut c = h.conn();
-    let id: Option<i64> =
-        with_conn!(&mut c, x => sqlx::query_scalar("SELECT MAX(id) FROM outbox").fetch_one(&mut **x).await)?;
-    Ok(id.unwrap_or(0))
 }
 
 #[derive(Default)]

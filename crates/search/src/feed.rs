@@ -239,15 +239,6 @@ pub async fn fill(
     Ok(done)
 }
 
-/// Highest outbox id now (where a rebuild starts following from).
-pub async fn outbox_head(db: &Db) -> Result<i64> {
-    let mut h = db.read().await?;
-    let mut c = h.conn();
-    let id: Option<i64> =
-        with_conn!(&mut c, x => sqlx::query_scalar("SELECT MAX(id) FROM outbox").fetch_one(&mut **x).await)?;
-    Ok(id.unwrap_or(0))
-}
-
 /// How many items are public (the reconciliation check).
 pub async fn public_count(db: &Db) -> Result<u64> {
     let mut h = db.read().await?;

@@ -137,7 +137,7 @@ pub async fn build_generation(
     std::fs::create_dir_all(root).map_err(io)?;
     let words = store::words(db).await?;
     // Events from here on are applied again after the hand-over (idempotently).
-    let head = feed::outbox_head(db).await?;
+    let head = gongkai_kernel::outbox::head(db).await?;
     let e = new_generation(root, &words, 256)?;
     let n = feed::fill(db, files, &e, progress).await?;
     e.commit(head)?;

@@ -12,6 +12,8 @@ use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQue
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
+use gongkai_cms::html::escape;
+
 use crate::engine::{Engine, Fields};
 use crate::text::{doc_no_key, edit_distance, normalize, title_key};
 
@@ -519,21 +521,6 @@ pub fn highlight(e: &Engine, text: &str, words: &BTreeSet<String>) -> String {
     }
     out.push_str(&escape(&text[at..]));
     out
-}
-
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
 }
 
 /// A close dictionary term that has results, for an empty result page.
