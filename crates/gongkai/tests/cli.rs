@@ -973,8 +973,19 @@ async fn serve_refuses_a_taken_port() {
     }
 }
 
-const DEMO_USERNAMES: [&str; 9] =
-    ["sysadmin", "secadmin", "auditor", "editor", "reviewer", "handler", "agent", "supervisor", "leader"];
+const DEMO_USERNAMES: [&str; 11] = [
+    "sysadmin",
+    "secadmin",
+    "auditor",
+    "editor",
+    "reviewer",
+    "handler",
+    "agent",
+    "supervisor",
+    "leader",
+    "discloser",
+    "discloser2",
+];
 
 #[tokio::test]
 async fn demo_is_idempotent() {
@@ -985,7 +996,7 @@ async fn demo_is_idempotent() {
             c.arg("demo");
             let mut server = Server::start(c, &format!("demo #{round} [{b}]"));
             // The log-ins follow the start-up line.
-            server.wait_line(|l| l.trim_start().starts_with("leader"), START_TIMEOUT);
+            server.wait_line(|l| l.trim_start().starts_with("discloser2"), START_TIMEOUT);
             let out = server.collect().join("\n");
             assert!(out.contains("Demo-2026-Qinghe"), "[{b}] #{round}: {out}");
             for u in DEMO_USERNAMES {

@@ -13,7 +13,7 @@ pub const DEMO_PASSWORD: &str = "Demo-2026-Qinghe";
 pub const DEMO_DIVISION: &str = "330199";
 
 /// (username, display name, role, organisation short key or "" for district-wide)
-pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
+pub const DEMO_USERS: [(&str, &str, Role, &str); 11] = [
     ("sysadmin", "王建国", Role::SysAdmin, ""),
     ("secadmin", "李安", Role::SecAdmin, ""),
     ("auditor", "赵审", Role::AuditAdmin, ""),
@@ -23,6 +23,8 @@ pub const DEMO_USERS: [(&str, &str, Role, &str); 9] = [
     ("agent", "吴坐席", Role::Agent, "rxzx"),
     ("supervisor", "郑督办", Role::Supervisor, ""),
     ("leader", "孙领导", Role::Leader, ""),
+    ("discloser", "钱公开", Role::Discloser, "office"),
+    ("discloser2", "冯依申", Role::Discloser, "jyj"),
 ];
 
 /// (key, parent key, name, short name, kind, 8-char organisation code body)

@@ -10,6 +10,7 @@ pub mod cn;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod docx;
 pub mod error;
 pub mod jobs;
 pub mod org;

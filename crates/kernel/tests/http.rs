@@ -34,8 +34,18 @@ async fn login(s: &TestServer, username: &str, password: &str) -> (Client, Strin
 /// Which roles the role × route matrix allows, written out independently of the code's
 /// role table so that a change to either is caught.
 fn expected(method: &str, path: &str) -> &'static [&'static str] {
-    const ALL: &[&str] =
-        &["sysadmin", "secadmin", "auditadmin", "editor", "reviewer", "handler", "agent", "supervisor", "leader"];
+    const ALL: &[&str] = &[
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
+        "editor",
+        "reviewer",
+        "handler",
+        "agent",
+        "supervisor",
+        "leader",
+        "discloser",
+    ];
     match (method, path) {
         ("get", "/console") | (_, "/console/password") | (_, "/console/totp") => ALL,
         ("get", "/console/calendar") | ("get", "/console/calendar/due") | ("get", "/console/sites") => ALL,

@@ -26,9 +26,10 @@ pub enum Role {
     Agent,
     Supervisor,
     Leader,
+    Discloser,
 }
 
-pub const ALL_ROLES: [Role; 9] = [
+pub const ALL_ROLES: [Role; 10] = [
     Role::SysAdmin,
     Role::SecAdmin,
     Role::AuditAdmin,
@@ -38,6 +39,7 @@ pub const ALL_ROLES: [Role; 9] = [
     Role::Agent,
     Role::Supervisor,
     Role::Leader,
+    Role::Discloser,
 ];
 
 impl Role {
@@ -52,6 +54,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Supervisor => "supervisor",
             Role::Leader => "leader",
+            Role::Discloser => "discloser",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
@@ -68,6 +71,7 @@ impl Role {
             Role::Agent => "热线坐席",
             Role::Supervisor => "督办",
             Role::Leader => "领导",
+            Role::Discloser => "依申请公开经办",
         }
     }
     /// The three separated administrator roles (三员分立): one person holds at most one.
@@ -96,6 +100,10 @@ pub enum Perm {
     HotlineIntake,
     Supervise,
     LeaderView,
+    /// See disclosure requests (依申请公开) of the organisations in scope.
+    DisclosureView,
+    /// Register and handle disclosure requests: receipt, clock, fees, decisions, letters.
+    DisclosureHandle,
 }
 
 /// The role → permission table. 三员分立: the system administrator has no grant or audit
@@ -111,8 +119,9 @@ pub fn role_perms(role: Role) -> &'static [Perm] {
         Role::Reviewer => &[Console, ContentView, ContentReview],
         Role::Handler => &[Console, CaseHandle],
         Role::Agent => &[Console, HotlineIntake],
-        Role::Supervisor => &[Console, Supervise],
+        Role::Supervisor => &[Console, Supervise, DisclosureView],
         Role::Leader => &[Console, ContentView, LeaderView],
+        Role::Discloser => &[Console, DisclosureView, DisclosureHandle],
     }
 }
 

@@ -2,6 +2,7 @@
 //! Handlers stay thin: parse, authorise, call a service, render.
 
 pub mod ctx;
+pub mod guard;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;
