@@ -14,6 +14,7 @@ const PID_FILE: &str = "serve.pid";
 pub async fn open(cfg: &Config) -> gongkai_kernel::Result<gongkai_kernel::db::Db> {
     let db = gongkai_kernel::open(cfg).await?;
     gongkai_cms::init(&db).await?;
+    gongkai_foi::init(&db).await?;
     Ok(db)
 }
 
@@ -27,6 +28,9 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         }
         if gongkai_cms::demo::seed(&db).await.map_err(|e| e.to_string())? {
             tracing::info!("demo content created");
+        }
+        if gongkai_foi::demo::seed(&db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())? {
+            tracing::info!("demo disclosure requests created");
         }
         let files = gongkai_cms::attachments::FileStore::new(&cfg.data_dir);
         gongkai_cms::demo::attach_files(&db, &files).await.map_err(|e| e.to_string())?;
@@ -60,6 +64,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         let mut reg = jobs::runner::Registry::default();
         jobs::runner::builtin(&mut reg);
         gongkai_cms::register_jobs(&mut reg);
+        gongkai_foi::register_jobs(&mut reg);
         Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(reg), cfg.jobs.clone(), stop_rx)))
     } else {
         None
@@ -85,10 +90,11 @@ pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config
             gongkai_cms::web::slice(),
             gongkai_cms::web_library::slice(),
             gongkai_search::slice(),
+            gongkai_foi::slice(),
             gongkai_portal::slice(),
         ],
     );
-    gongkai_portal::attach(gongkai_search::attach(state))
+    gongkai_portal::attach(gongkai_search::attach(gongkai_foi::public::attach(state)))
 }
 
 /// Signal handlers are installed here, before the start-up lines are printed, so a

@@ -41,6 +41,8 @@ pub struct Inner {
     pub default_site: String,
     /// The node's search service, when it runs (set once by `attach`).
     pub search: std::sync::OnceLock<gongkai_search::Search>,
+    /// Whether this node serves the online disclosure-request form (the foi slice).
+    pub apply_form: std::sync::atomic::AtomicBool,
     labels: RwLock<Option<Arc<pages::Labels>>>,
     facets: Mutex<HashMap<i64, Arc<Facets>>>,
 }
@@ -62,6 +64,7 @@ impl Portal {
             files: gongkai_cms::attachments::FileStore::new(&cfg.data_dir),
             default_site: cfg.portal.default_site.clone(),
             search: std::sync::OnceLock::new(),
+            apply_form: std::sync::atomic::AtomicBool::new(false),
             labels: RwLock::new(None),
             facets: Mutex::new(HashMap::new()),
         }))
@@ -117,6 +120,9 @@ pub fn attach(state: AppState) -> AppState {
     let portal = Portal::new(state.db.clone(), &state.cfg);
     if let Some(s) = state.ext::<gongkai_search::Search>() {
         let _ = portal.search.set(s.clone());
+    }
+    if state.slices.iter().any(|s| s.name == "foi") {
+        portal.apply_form.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let mut state = state.with_ext(portal.clone());
     state.fast = Some(Arc::new(portal.clone()));

@@ -110,7 +110,15 @@ pub(crate) async fn listing(pg: &mut Page<'_>, c: &mut Conn<'_>, route: &Route, 
 
 pub(crate) async fn apply(pg: &mut Page<'_>, _c: &mut Conn<'_>, route: &Route) -> Out {
     pg.tag(format!("zfxxgk:{}", pg.v.site.id));
-    let ctx = json!({ "office": office(pg).await, "form_href": Value::Null, "guide_href": pg.v.href(&Route::Guide) });
+    let form_href = if pg.p.apply_form.load(std::sync::atomic::Ordering::Relaxed) {
+        json!(match pg.v.site.org_id {
+            Some(org) => format!("/yisqgk/apply?org={org}"),
+            None => "/yisqgk/apply".to_string(),
+        })
+    } else {
+        Value::Null
+    };
+    let ctx = json!({ "office": office(pg).await, "form_href": form_href, "guide_href": pg.v.href(&Route::Guide) });
     let crumbs = json!([section(pg), crumb("依申请公开", "")]);
     Ok((pg.render("zfxxgk/apply.html", route, "依申请公开", crumbs, ctx, None)?, HTML))
 }
