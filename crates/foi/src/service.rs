@@ -380,6 +380,9 @@ pub struct EvidenceForm {
     pub confirmed_on: String,
     #[serde(default)]
     pub email_received_on: String,
+    /// The registration form's idempotency key.
+    #[serde(default)]
+    pub idem: String,
 }
 
 fn evidence_of(f: &EvidenceForm) -> Result<(Channel, Evidence)> {
@@ -411,6 +414,8 @@ fn evidence_of(f: &EvidenceForm) -> Result<(Channel, Evidence)> {
 }
 
 /// Staff register a request that arrived in person, by mail, fax or e-mail (one per matter).
+/// With the form's idempotency key, a second submission returns the first request and an
+/// empty code (nothing is created twice).
 pub async fn register(
     db: &Db,
     who: &Principal,
@@ -419,6 +424,7 @@ pub async fn register(
     ev: &EvidenceForm,
 ) -> Result<(RequestRow, String)> {
     let today = clock::today();
+    let idem = ev.idem.trim().to_string();
     let mut errs = FieldErrors::new();
     let validated = validate(form, today);
     let evidence = evidence_of(ev);
@@ -439,6 +445,12 @@ pub async fn register(
     let org = org_exists(&mut c, r.org_id).await?;
     if !may_handle(who, &org.path) {
         return Err(Error::Forbidden("只能登记本机关收到的申请".into()));
+    }
+    if !idem.is_empty() {
+        if let Some(existing) = store::by_idem_key(&mut c, &idem).await? {
+            return Ok((existing, String::new()));
+        }
+        r.idem_key = Some(idem.chars().take(64).collect());
     }
     let code = new_access_code();
     let now = clock::now_ms();
@@ -1261,6 +1273,13 @@ pub async fn add_review(db: &Db, who: &Principal, ip: &str, id: i64, f: &ReviewF
         note: f.note.trim().into(),
         created_at: clock::now_ms(),
     };
+    if store::reviews(&mut c, id)
+        .await?
+        .iter()
+        .any(|x| x.kind == v.kind && x.filed_on == v.filed_on && x.body == v.body)
+    {
+        return Err(Error::Conflict("这条复议或诉讼记录已经登记过".into()));
+    }
     let rid = store::insert_review(&mut c, &v, Some(who.user_id)).await?;
     record(
         &mut c,

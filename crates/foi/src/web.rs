@@ -145,7 +145,12 @@ async fn handle_orgs(state: &AppState, who: &Principal) -> Result<Value, Error> 
 
 pub async fn new_form(State(state): State<AppState>, Auth(who): Auth) -> WebResult<Response> {
     let orgs = handle_orgs(&state, &who).await?;
-    let typed = json!({ "org_id": who.org_id, "submitted_on": gongkai_kernel::clock::fmt_date(gongkai_kernel::clock::today()), "channel": "in_person" });
+    let typed = json!({
+        "org_id": who.org_id,
+        "submitted_on": gongkai_kernel::clock::fmt_date(gongkai_kernel::clock::today()),
+        "channel": "in_person",
+        "idem": gongkai_kernel::random_token::<16>(),
+    });
     let ctx = json!({ "orgs": orgs, "choices": choices(), "typed": typed, "errors": {} });
     Ok(render_with(&state, Some(&who), "console/foi/new.html", ctx, "/console/foi")?.into_response())
 }
@@ -165,7 +170,15 @@ pub async fn create(
     CsrfForm(f): CsrfForm<RegisterForm>,
 ) -> WebResult<Response> {
     match service::register(&state.db, &who, &ip, &f.app, &f.ev).await {
-        Ok((r, code)) => Ok(see_other(&format!("/console/foi/{}?saved=registered&code={code}", r.id))),
+        // A repeated submission (same key) lands on the request already registered.
+        Ok((r, code)) if code.is_empty() => Ok(see_other(&format!("/console/foi/{}", r.id))),
+        // The 查询码 is shown once, on this response, never in a URL (addresses end up in logs).
+        Ok((r, code)) => {
+            let mut ctx = detail_ctx(&state, &who, r.id).await?;
+            ctx["saved"] = json!("registered");
+            ctx["code"] = json!(code);
+            Ok(render_with(&state, Some(&who), "console/foi/detail.html", ctx, "/console/foi")?.into_response())
+        }
         Err(e) => {
             let orgs = handle_orgs(&state, &who).await?;
             let ctx = json!({ "orgs": orgs, "choices": choices(), "typed": f });
@@ -178,8 +191,6 @@ pub async fn create(
 pub struct DetailQuery {
     #[serde(default)]
     saved: String,
-    #[serde(default)]
-    code: String,
 }
 
 /// Everything the detail page shows.
@@ -251,10 +262,6 @@ pub async fn detail(
 ) -> WebResult<Response> {
     let mut ctx = detail_ctx(&state, &who, id).await?;
     ctx["saved"] = json!(q.saved);
-    // The 查询码 is shown once, right after registration, to be given to the applicant.
-    if q.saved == "registered" && q.code.len() == 8 && q.code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        ctx["code"] = json!(q.code);
-    }
     Ok(render_with(&state, Some(&who), "console/foi/detail.html", ctx, "/console/foi")?.into_response())
 }
 

@@ -747,3 +747,45 @@ async fn staff_take_a_request_from_receipt_to_the_letter_and_other_organisations
         assert!(problems.is_empty(), "{b}: defects of the detail page:\n{}", problems.join("\n"));
     }
 }
+
+#[tokio::test]
+async fn staff_registration_shows_the_code_once_and_a_double_submit_creates_one_request() {
+    for t in testkit::backends().await {
+        let b = t.backend_name();
+        gongkai_kernel::demo::seed(&t.db).await.unwrap();
+        let org = org_named(&t, "青禾区人民政府办公室").await;
+        testkit::user_with_role(&t.db, "gkstaff", Some(Role::Discloser)).await;
+        let s = TestServer::start_state(state(&t)).await;
+        let (c, csrf) = login(&s, "gkstaff").await;
+        let (st, page) = get(&c, &s, "/console/foi/new").await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        let idem = input_value(&page, "idem");
+        assert!(idem.len() >= 16, "{b}: {idem:?}");
+        let org = org.to_string();
+        let today = today();
+        let form = [
+            ("_csrf", csrf.as_str()),
+            ("idem", idem.as_str()),
+            ("channel", "in_person"),
+            ("submitted_on", today.as_str()),
+            ("org_id", org.as_str()),
+            ("applicant_kind", "natural"),
+            ("applicant_name", NAME),
+            ("id_type", "id_card"),
+            ("id_number", ID_CARD),
+            ("phone", PHONE),
+            ("info_title", "区政府常务会议纪要"),
+            ("form_wanted", "paper"),
+            ("delivery", "pickup"),
+        ];
+        let (st, _, page) = post(&c, &s, "/console/foi/new", &form).await;
+        assert_eq!(st, StatusCode::OK, "{b}: {page}");
+        assert!(page.contains("查询码 <code>"), "{b}: the code is shown on the response");
+        let (st, loc, _) = post(&c, &s, "/console/foi/new", &form).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{b}: the second submit goes to the request");
+        assert!(loc.starts_with("/console/foi/") && !loc.contains("code"), "{b}: {loc}");
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM foi_requests").await, 1, "{b}");
+        let (_, page) = get(&c, &s, &loc).await;
+        assert!(!page.contains("查询码 <code>"), "{b}: shown once only");
+    }
+}
