@@ -28,13 +28,12 @@ pub struct Public {
     secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
-/// Submissions allowed per client address and hour (a family or an office behind one
-/// address still fits; a script does not).
-pub const SUBMISSIONS_PER_HOUR: u32 = 20;
-
+/// Submissions are limited per client address and hour (`limits.public_submissions_per_hour`,
+/// default 20: a family or an office behind one address still fits; a script does not).
 pub fn attach(state: AppState) -> AppState {
+    let per_hour = state.cfg.limits.public_submissions_per_hour;
     state.with_ext(Public {
-        limiter: Arc::new(RateLimiter::new(SUBMISSIONS_PER_HOUR, Duration::from_secs(3600))),
+        limiter: Arc::new(RateLimiter::new(per_hour, Duration::from_secs(3600))),
         secret: Arc::new(tokio::sync::OnceCell::new()),
     })
 }
@@ -53,30 +52,10 @@ pub fn router() -> Router<AppState> {
         .route("/yisqgk/files/{fid}", get(file))
 }
 
-/// HMAC-SHA256 under the form secret, for values derived from it (查询码, file links).
-fn mac(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    use hmac::{Hmac, Mac};
-    let mut m = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret) {
-        Ok(m) => m,
-        // HMAC takes keys of any length; this arm cannot be reached.
-        Err(_) => return [0; 32],
-    };
-    for p in parts {
-        m.update(&(p.len() as u64).to_be_bytes());
-        m.update(p);
-    }
-    m.finalize().into_bytes().into()
-}
-
 /// The 查询码 of an online submission, derived from its idempotency key: a retried
 /// submission shows the same code again without the code being stored.
 fn code_for(secret: &[u8], idem_key: &str) -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    mac(secret, &[b"foi-code", idem_key.as_bytes()])
-        .iter()
-        .take(8)
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+    guard::readable_code(secret, "foi-code", idem_key, 8)
 }
 
 fn render(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Response {
@@ -283,7 +262,7 @@ async fn status_ctx(state: &AppState, r: &store::RequestRow) -> Result<Value> {
 }
 
 fn file_token(secret: &[u8], fid: i64, expires: i64) -> String {
-    let tag = mac(secret, &[b"foi-file", &fid.to_be_bytes(), &expires.to_be_bytes()]);
+    let tag = guard::mac(secret, &[b"foi-file", &fid.to_be_bytes(), &expires.to_be_bytes()]);
     format!("{expires}.{}", gongkai_kernel::audit::hex(&tag[..16]))
 }
 

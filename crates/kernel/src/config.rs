@@ -77,6 +77,9 @@ pub struct Security {
 pub struct Limits {
     pub request_body_bytes: u64,
     pub request_timeout_secs: u64,
+    /// Public form submissions (disclosure requests, messages, comments) per client
+    /// address and hour, per node.
+    pub public_submissions_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,7 +121,7 @@ impl Default for Security {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { request_body_bytes: 20 * 1024 * 1024, request_timeout_secs: 30 }
+        Limits { request_body_bytes: 20 * 1024 * 1024, request_timeout_secs: 30, public_submissions_per_hour: 20 }
     }
 }
 
@@ -196,6 +199,9 @@ impl Config {
             if !(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/') {
                 return Err(format!("security.trusted_origins 中的来源无效：{o}（形如 https://example.gov.cn）"));
             }
+        }
+        if self.limits.public_submissions_per_hour == 0 {
+            return Err("limits.public_submissions_per_hour 不能为 0".into());
         }
         if self.limits.request_body_bytes < 1024 {
             return Err("limits.request_body_bytes 不能小于 1024".into());

@@ -186,6 +186,32 @@ fn decode_secret(v: &str) -> Result<Vec<u8>> {
         .ok_or_else(|| Error::Internal(format!("设置项 {SECRET_SETTING} 不是有效的十六进制密钥")))
 }
 
+/// HMAC-SHA256 under the form secret over length-prefixed parts: for values derived from
+/// it (an applicant's query code from the form's idempotency key, expiring file links).
+pub fn mac(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(secret) else {
+        // HMAC accepts keys of any length; this branch cannot be taken.
+        return [0; 32];
+    };
+    for p in parts {
+        m.update(&(p.len() as u64).to_be_bytes());
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
+}
+
+/// A code a person can read out on the phone (no 0/O, 1/I/L), derived from `seed` under
+/// the secret: the same seed always gives the same code.
+pub fn readable_code(secret: &[u8], domain: &str, seed: &str, len: usize) -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    mac(secret, &[domain.as_bytes(), seed.as_bytes()])
+        .iter()
+        .cycle()
+        .take(len)
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// The key to rate-limit a client address by. An IPv6 client usually controls a whole
 /// /64, so it is limited as one; IPv4-mapped addresses count as the IPv4 address.
 pub fn client_key(ip: &str) -> String {
