@@ -13,6 +13,9 @@ use gongkai_kernel::with_conn;
 
 use crate::Portal;
 
+/// How long a wake-up waits for the rest of a burst of writes before reading.
+pub const COALESCE_MS: u64 = 20;
+
 /// How far back each read looks for events that committed late.
 const WINDOW_MS: i64 = 60_000;
 
@@ -24,7 +27,10 @@ pub fn spawn(p: Portal, every_ms: u64, wake: Arc<tokio::sync::Notify>) {
         while Arc::strong_count(&p.0) > 1 {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(every_ms)) => {}
-                _ = wake.notified() => {}
+                _ = wake.notified() => {
+                    // A burst of writes (e.g. public submissions) is gathered into one step.
+                    tokio::time::sleep(Duration::from_millis(COALESCE_MS)).await;
+                }
             }
             if let Err(e) = f.step(&p).await {
                 // Never give up: log and try again at the next tick.

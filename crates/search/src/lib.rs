@@ -386,7 +386,10 @@ pub fn spawn(s: Search, every_ms: u64, changes: Arc<tokio::sync::Notify>) {
         while Arc::strong_count(&s.0) > 1 {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(every_ms)) => {}
-                _ = changes.notified() => {}
+                _ = changes.notified() => {
+                    // A burst of writes (e.g. public submissions) is gathered into one step.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 _ = s.wake.notified() => {}
             }
             if let Err(e) = s.step(&mut f).await {
