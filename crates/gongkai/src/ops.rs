@@ -15,6 +15,7 @@ pub async fn open(cfg: &Config) -> gongkai_kernel::Result<gongkai_kernel::db::Db
     let db = gongkai_kernel::open(cfg).await?;
     gongkai_cms::init(&db).await?;
     gongkai_foi::init(&db).await?;
+    gongkai_interact::init(&db).await?;
     Ok(db)
 }
 
@@ -31,6 +32,9 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         }
         if gongkai_foi::demo::seed(&db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())? {
             tracing::info!("demo disclosure requests created");
+        }
+        if gongkai_interact::demo(&db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())? {
+            tracing::info!("demo messages, surveys and interviews created");
         }
         let files = gongkai_cms::attachments::FileStore::new(&cfg.data_dir);
         gongkai_cms::demo::attach_files(&db, &files).await.map_err(|e| e.to_string())?;
@@ -65,6 +69,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         jobs::runner::builtin(&mut reg);
         gongkai_cms::register_jobs(&mut reg);
         gongkai_foi::register_jobs(&mut reg);
+        gongkai_interact::register_jobs(&mut reg);
         Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(reg), cfg.jobs.clone(), stop_rx)))
     } else {
         None
@@ -83,18 +88,17 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
 
 /// Every slice wired into one application state (also used by the tests).
 pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config) -> web::AppState {
-    let state = web::AppState::with_slices(
-        db,
-        cfg,
-        vec![
-            gongkai_cms::web::slice(),
-            gongkai_cms::web_library::slice(),
-            gongkai_search::slice(),
-            gongkai_foi::slice(),
-            gongkai_portal::slice(),
-        ],
-    );
-    gongkai_portal::attach(gongkai_search::attach(gongkai_foi::public::attach(state)))
+    let mut slices = vec![
+        gongkai_cms::web::slice(),
+        gongkai_cms::web_library::slice(),
+        gongkai_search::slice(),
+        gongkai_foi::slice(),
+    ];
+    slices.extend(gongkai_interact::slices());
+    slices.push(gongkai_portal::slice());
+    let state = web::AppState::with_slices(db, cfg, slices);
+    let state = gongkai_interact::attach(gongkai_foi::public::attach(state));
+    gongkai_portal::attach(gongkai_search::attach(state))
 }
 
 /// Signal handlers are installed here, before the start-up lines are printed, so a

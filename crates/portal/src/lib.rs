@@ -43,6 +43,8 @@ pub struct Inner {
     pub search: std::sync::OnceLock<gongkai_search::Search>,
     /// Whether this node serves the online disclosure-request form (the foi slice).
     pub apply_form: std::sync::atomic::AtomicBool,
+    /// Whether this node serves the 互动交流 pages (the interact slices).
+    pub interact: std::sync::atomic::AtomicBool,
     labels: RwLock<Option<Arc<pages::Labels>>>,
     facets: Mutex<HashMap<i64, Arc<Facets>>>,
 }
@@ -65,6 +67,7 @@ impl Portal {
             default_site: cfg.portal.default_site.clone(),
             search: std::sync::OnceLock::new(),
             apply_form: std::sync::atomic::AtomicBool::new(false),
+            interact: std::sync::atomic::AtomicBool::new(false),
             labels: RwLock::new(None),
             facets: Mutex::new(HashMap::new()),
         }))
@@ -123,6 +126,9 @@ pub fn attach(state: AppState) -> AppState {
     }
     if state.slices.iter().any(|s| s.name == "foi") {
         portal.apply_form.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    if state.slices.iter().any(|s| s.name == "messages") {
+        portal.interact.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let mut state = state.with_ext(portal.clone());
     state.fast = Some(Arc::new(portal.clone()));

@@ -246,6 +246,12 @@ impl Page<'_> {
             "search": { "action": format!("{}/search", v.base), "q": "" },
             "now_year": gongkai_kernel::clock::today().year(),
             "static_export": v.export,
+            // The citizen pages of the 互动交流 slice, when this node serves them.
+            "interact": if self.p.interact.load(std::sync::atomic::Ordering::Relaxed) && !v.export {
+                json!(format!("/hudong/{}", site.code))
+            } else {
+                Value::Null
+            },
         });
         if let (Some(obj), Some(more)) = (ctx.as_object_mut(), extra.as_object()) {
             for (k, val) in more {
