@@ -118,7 +118,9 @@ async fn a_citizen_applies_staff_decide_partial_disclosure_and_the_citizen_reads
     d.screenshot("foi-04-staff-correction").await;
     set_value(&d, "form[action$='/correction/received'] [name=on]", &fmt(today)).await;
     d.click("form[action$='/correction/received'] button[type=submit]").await;
-    d.wait_for(&["收到补正后的申请", "作出答复"], "correction received").await;
+    // The timeline entry, not the clock's explanation (which names the corrected application
+    // while it is still awaited): the old page must not satisfy the wait.
+    d.wait_for(&["收到补正后的申请（", "作出答复"], "correction received").await;
 
     // 部分公开 with a ground, the withheld part and the reason.
     d.click("form[action$='/decision'] select[name=answer] option[value='partial']").await;
