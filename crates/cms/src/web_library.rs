@@ -7,7 +7,6 @@
 //! each, audited, with an outbox `reference.changed` event.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
@@ -409,38 +408,15 @@ pub async fn catalogue_list(
         .into_response())
 }
 
-/// `filename*` as RFC 5987 wants it: UTF-8, everything outside attr-char percent-encoded.
-fn rfc5987(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A download with a Chinese file name (and an ASCII fallback for old clients).
-fn download(bytes: Vec<u8>, content_type: &str, ascii_name: &str, name: &str) -> Response {
-    let disposition = format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{}", rfc5987(name));
-    let mut r = (StatusCode::OK, bytes).into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = content_type.parse() {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = disposition.parse() {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    r
-}
-
 async fn export(state: &AppState, format: Format) -> WebResult<Response> {
     let bytes = cat::export(&state.db, format).await?;
     let (day, ext) = (fmt_date(today()), format.extension());
-    Ok(download(bytes, format.content_type(), &format!("catalogue-{day}.{ext}"), &format!("标准目录-{day}.{ext}")))
+    Ok(gongkai_kernel::web::ctx::attachment(
+        &format!("标准目录-{day}.{ext}"),
+        &format!("catalogue-{day}.{ext}"),
+        format.content_type(),
+        bytes,
+    ))
 }
 
 pub async fn catalogue_export_csv(State(state): State<AppState>, Auth(_): Auth) -> WebResult<Response> {
@@ -1118,11 +1094,5 @@ mod tests {
         assert!(moved(&v, "a", true).is_none());
         assert!(moved(&v, "c", false).is_none());
         assert!(moved(&v, "x", false).is_none());
-    }
-
-    #[test]
-    fn rfc5987_encodes_outside_attr_chars() {
-        assert_eq!(rfc5987("标准目录-2026.csv"), "%E6%A0%87%E5%87%86%E7%9B%AE%E5%BD%95-2026.csv");
-        assert_eq!(rfc5987("a b/c\"'"), "a%20b%2Fc%22%27");
     }
 }

@@ -25,6 +25,7 @@ use crate::{letter, rules, service, store};
 #[derive(Clone)]
 pub struct Public {
     limiter: Arc<RateLimiter>,
+    lookups: Arc<RateLimiter>,
     secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
@@ -34,6 +35,7 @@ pub fn attach(state: AppState) -> AppState {
     let per_hour = state.cfg.limits.public_submissions_per_hour;
     state.with_ext(Public {
         limiter: Arc::new(RateLimiter::new(per_hour, Duration::from_secs(3600))),
+        lookups: Arc::new(RateLimiter::new(LOOKUPS_PER_HOUR, Duration::from_secs(3600))),
         secret: Arc::new(tokio::sync::OnceCell::new()),
     })
 }
@@ -197,8 +199,6 @@ pub async fn track(
     ClientIp(ip): ClientIp,
     axum::extract::Form(f): axum::extract::Form<TrackForm>,
 ) -> Response {
-    static LOOKUPS: std::sync::OnceLock<RateLimiter> = std::sync::OnceLock::new();
-    let limiter = LOOKUPS.get_or_init(|| RateLimiter::new(LOOKUPS_PER_HOUR, Duration::from_secs(3600)));
     let fail = |status: StatusCode, msg: &str| {
         render(
             &state,
@@ -207,7 +207,11 @@ pub async fn track(
             json!({ "errors": { "code": msg }, "typed": { "no": f.no }, "error_message": msg }),
         )
     };
-    if limiter.check(&guard::client_key(&ip), Instant::now()).is_err() {
+    let limited = match state.ext::<Public>() {
+        Some(p) => p.lookups.check(&guard::client_key(&ip), Instant::now()).is_err(),
+        None => true,
+    };
+    if limited {
         return fail(StatusCode::TOO_MANY_REQUESTS, "查询过于频繁，请稍后再试");
     }
     let found = match state.db.read().await {

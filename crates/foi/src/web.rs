@@ -3,7 +3,6 @@
 //! letter templates. Handlers parse, authorise and call `service`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 use serde::Deserialize;
@@ -286,27 +285,7 @@ async fn after<T: serde::Serialize>(
     }
 }
 
-/// The handlers of the steps on one request: parse the CSRF-checked form, call the use
-/// case, then back to the page or the page with the form's errors (see `after`).
-macro_rules! steps {
-    ($($name:ident, $form:ty, $key:literal, |$db:ident, $who:ident, $ip:ident, $id:ident, $f:ident| $call:expr;)*) => {$(
-        pub async fn $name(
-            State(state): State<AppState>,
-            Auth(who): Auth,
-            ClientIp(ip): ClientIp,
-            Path(id): Path<i64>,
-            CsrfForm(f): CsrfForm<$form>,
-        ) -> WebResult<Response> {
-            let r = {
-                let ($db, $who, $ip, $id, $f) = (&state.db, &*who, ip.as_str(), id, &f);
-                $call.await
-            };
-            after(&state, &who, id, $key, &f, r).await
-        }
-    )*};
-}
-
-steps! {
+gongkai_kernel::step_handlers! { after;
     receipt, DateForm, "receipt", |db, who, ip, id, f| service::confirm_receipt(db, who, ip, id, &f.on);
     correction, service::CorrectionForm, "correction", |db, who, ip, id, f| service::send_correction(db, who, ip, id, f);
     correction_received, DateForm, "correction_received", |db, who, ip, id, f| service::receive_correction(db, who, ip, id, &f.on);
@@ -402,27 +381,7 @@ pub async fn file(
 
 /// A stored file as an attachment download (never rendered inline by the browser).
 pub fn download(meta: &store::FileRow, data: Vec<u8>) -> Response {
-    let mut resp = data.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    let encoded: String = meta
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"file\"; filename*=UTF-8''{encoded}")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
+    gongkai_kernel::web::ctx::attachment(&meta.name, &meta.name, &meta.content_type, data)
 }
 
 async fn letter_of(state: &AppState, who: &Principal, id: i64, lid: i64) -> Result<store::LetterRow, Error> {

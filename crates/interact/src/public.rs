@@ -70,8 +70,8 @@ pub fn check_lookup(state: &AppState, ip: &str) -> Result<()> {
 /// The open site a public page belongs to, by its code (404 for an unknown or closed one).
 pub async fn site(state: &AppState, code: &str) -> Result<Site> {
     let mut h = state.db.read().await?;
-    let sites = gongkai_kernel::site::store::all(&mut h.conn()).await?;
-    sites.into_iter().find(|s| s.code == code && s.status == "open").ok_or(Error::NotFound)
+    let site = gongkai_kernel::site::store::by_code(&mut h.conn(), code).await?;
+    site.filter(|s| s.status == "open").ok_or(Error::NotFound)
 }
 
 /// Render a public page; `ctx` gets the site for the shared layout.

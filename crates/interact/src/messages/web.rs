@@ -3,7 +3,6 @@
 //! Routes are open to every signed-in user; `service` decides per message who acts.
 
 use axum::extract::{Path, Query, State as AxState};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -224,17 +223,7 @@ pub async fn file(
         let mut h = state.db.read().await?;
         store::file_data(&mut h.conn(), id, fid).await?.ok_or(Error::NotFound)?
     };
-    let mut resp = data.into_response();
-    let h = resp.headers_mut();
-    let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::CONTENT_TYPE, ct);
-    let disposition =
-        format!("attachment; filename*=UTF-8''{}", gongkai_kernel::web::middleware::urlencode(&meta.name));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    Ok(resp)
+    Ok(gongkai_kernel::web::ctx::attachment(&meta.name, &meta.name, &meta.content_type, data))
 }
 
 /// After a step: back to the page, or the page again with the form's errors and what was typed.
@@ -274,27 +263,7 @@ pub struct StepForm {
     text: String,
 }
 
-/// The handlers of the steps: parse the CSRF-checked form, call the use case, then back to
-/// the page or the page with the form's errors.
-macro_rules! steps {
-    ($($name:ident, $form:ty, $key:literal, |$db:ident, $who:ident, $ip:ident, $id:ident, $f:ident| $call:expr;)*) => {$(
-        pub async fn $name(
-            AxState(state): AxState<AppState>,
-            Auth(who): Auth,
-            ClientIp(ip): ClientIp,
-            Path(id): Path<i64>,
-            CsrfForm(f): CsrfForm<$form>,
-        ) -> WebResult<Response> {
-            let r = {
-                let ($db, $who, $ip, $id, $f) = (&state.db, &*who, ip.as_str(), id, &f);
-                $call.await
-            };
-            after(&state, &who, id, $key, &f, r).await
-        }
-    )*};
-}
-
-steps! {
+gongkai_kernel::step_handlers! { after;
     accept, StepForm, "accept", |db, who, ip, id, _f| service::accept(db, who, ip, id);
     reject, StepForm, "reject", |db, who, ip, id, f| service::reject(db, who, ip, id, &f.reason, &f.note);
     assign, StepForm, "assign", |db, who, ip, id, f| service::assign(db, who, ip, id, &f.org_id, &f.note);

@@ -3,7 +3,6 @@
 //! export of responses. The public pages are in `pages.rs` and merged into the router.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -294,25 +293,9 @@ pub async fn file_delete(
     after(&state, &who, id, "files", json!({}), r).await
 }
 
-/// A stored file as a download, never shown inline (a crafted file cannot run as a page).
+/// A stored draft file as a download.
 pub fn attachment(meta: &store::FileRow, data: Vec<u8>) -> Response {
-    let mut resp = data.into_response();
-    let h = resp.headers_mut();
-    let ct = HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::CONTENT_TYPE, ct);
-    // RFC 5987: every byte outside the unreserved set percent-encoded.
-    let mut encoded = String::new();
-    for b in meta.name.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => encoded.push(b as char),
-            _ => encoded.push_str(&format!("%{b:02X}")),
-        }
-    }
-    let disposition = format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}");
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
+    gongkai_kernel::web::ctx::attachment(&meta.name, &meta.name, &meta.content_type, data)
 }
 
 pub async fn file(
@@ -405,16 +388,7 @@ async fn export_table(state: &AppState, who: &Principal, id: i64) -> Result<(Sur
 }
 
 fn download(name: String, content_type: &str, data: Vec<u8>) -> Response {
-    let meta = store::FileRow {
-        id: 0,
-        survey_id: 0,
-        name,
-        content_type: content_type.into(),
-        size: data.len() as i64,
-        sha256: String::new(),
-        created_at: 0,
-    };
-    attachment(&meta, data)
+    gongkai_kernel::web::ctx::attachment(&name, &name, content_type, data)
 }
 
 pub async fn export_csv(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> WebResult<Response> {

@@ -43,3 +43,10 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<Site>> {
         with_conn!(c, x => sqlx::query_as::<_, Site>("SELECT * FROM sites WHERE id = $1").bind(id).fetch_optional(&mut **x).await)?,
     )
 }
+
+/// The site with this code (codes are unique).
+pub async fn by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<Site>> {
+    Ok(with_conn!(c, x => {
+        sqlx::query_as::<_, Site>("SELECT * FROM sites WHERE code = $1").bind(code).fetch_optional(&mut **x).await
+    })?)
+}

@@ -207,6 +207,40 @@ pub fn render_with(
     Ok(Html(html))
 }
 
+/// A file sent as a download, never shown inline: `name` (Chinese allowed) in RFC 5987 form,
+/// `ascii_fallback` for clients that only read `filename=`, never cached by proxies.
+pub fn attachment(name: &str, ascii_fallback: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::HeaderValue;
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let fallback: String =
+        ascii_fallback.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).take(100).collect();
+    let fallback = if fallback.is_empty() { "download".to_string() } else { fallback };
+    let disposition = format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{}", rfc5987(name));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    r
+}
+
+/// RFC 5987 `attr-char` encoding of a file name.
+pub fn rfc5987(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// 303 See Other after a successful POST.
 pub fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
@@ -230,5 +264,16 @@ pub fn form_error(state: &AppState, who: &Principal, template: &str, mut ctx: Va
     match render(state, Some(who), template, ctx) {
         Ok(html) => (status, html).into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc5987_encodes_outside_attr_chars() {
+        assert_eq!(rfc5987("标准目录-2026.csv"), "%E6%A0%87%E5%87%86%E7%9B%AE%E5%BD%95-2026.csv");
+        assert_eq!(rfc5987("a b/c\"'"), "a%20b%2Fc%22%27");
     }
 }

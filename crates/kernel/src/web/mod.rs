@@ -133,6 +133,28 @@ macro_rules! console_routes {
     };
 }
 
+/// Handlers for the steps on one record (`POST …/{id}/<step>`): each parses its CSRF-checked
+/// form, calls one use case, and hands the result to the slice's `$after` (back to the
+/// record's page, or the page again with the form's errors and what was typed).
+#[macro_export]
+macro_rules! step_handlers {
+    ($after:path; $($name:ident, $form:ty, $key:literal, |$db:ident, $who:ident, $ip:ident, $id:ident, $f:ident| $call:expr;)*) => {$(
+        pub async fn $name(
+            ::axum::extract::State(state): ::axum::extract::State<$crate::web::AppState>,
+            $crate::web::Auth(who): $crate::web::Auth,
+            $crate::web::ClientIp(ip): $crate::web::ClientIp,
+            ::axum::extract::Path(id): ::axum::extract::Path<i64>,
+            $crate::web::CsrfForm(f): $crate::web::CsrfForm<$form>,
+        ) -> $crate::web::WebResult<::axum::response::Response> {
+            let r = {
+                let ($db, $who, $ip, $id, $f) = (&state.db, &*who, ip.as_str(), id, &f);
+                $call.await
+            };
+            $after(&state, &who, id, $key, &f, r).await
+        }
+    )*};
+}
+
 console_routes! { CONSOLE_ROUTES, console_router;
     get  "/console" Console => crate::auth::web::home;
     get  "/console/password" Console => crate::auth::web::password_form;
