@@ -456,3 +456,59 @@ async fn the_demo_covers_every_state_and_outcome_and_its_tables_add_up() {
         assert!(t4.groups.iter().map(|(_, g)| g[4]).sum::<i64>() > 0, "{b}: reviews and litigation in 2025");
     }
 }
+
+#[tokio::test]
+async fn fee_letters_lapsed_payments_longer_deadlines_and_released_files() {
+    for t in testkit::backends().await {
+        let b = t.backend_name();
+        gongkai_kernel::demo::seed(&t.db).await.unwrap();
+        let office = org_id(&t, "区府办").await;
+        let who = discloser(&t, "gongkai", None).await;
+
+        // Per page, paper: 120 pages → 70 × 10 + 20 × 20 = 1,100 元, with its notice letter.
+        let (fee, _) = service::register(&t.db, &who, IP, &person(office), &in_person("2025-03-03")).await.unwrap();
+        let r = service::fee_notice(&t.db, &who, IP, fee.id, "per_page", "120", "2025-03-05").await.unwrap();
+        assert_eq!(r.fee_amount, Some(1100), "{b}");
+        let letters = {
+            let mut h = t.db.read().await.unwrap();
+            store::letters(&mut h.conn(), fee.id).await.unwrap()
+        };
+        assert!(
+            letters.iter().any(|l| l.kind == "fee" && l.body.contains("1100元") && l.body.contains("2025年4月2日")),
+            "{b}"
+        );
+        // Not paid within 20 working days (to 04-02): the sweep closes it as （六）2.
+        let s = service::sweep(&t.db, date!(2025 - 04 - 10)).await.unwrap();
+        assert_eq!(s.abandoned, 1, "{b}: {s:?}");
+        let lapsed = get(&t, fee.id).await;
+        assert_eq!((lapsed.outcome.as_deref(), lapsed.decided_on.as_deref()), (Some("6.2"), Some("2025-04-03")), "{b}");
+
+        // Art. 35: a longer reasonable deadline, with its reason.
+        let (many, _) = service::register(&t.db, &who, IP, &person(office), &in_person("2025-03-03")).await.unwrap();
+        let errs = fields(service::longer_deadline(&t.db, &who, IP, many.id, "2025-05-30", "").await.unwrap_err());
+        assert_eq!(errs[0].0, "reason", "{b}");
+        let r =
+            service::longer_deadline(&t.db, &who, IP, many.id, "2025-05-30", "申请数量明显超过合理范围").await.unwrap();
+        assert_eq!(r.due_on.as_deref(), Some("2025-05-30"), "{b}");
+
+        // Released files only on a disclosed request.
+        let decide = |answer: &str, ground: &str| DecisionForm {
+            answer: answer.into(),
+            ground: ground.into(),
+            reason: "依法处理。".into(),
+            decided_on: "2025-03-20".into(),
+            ..Default::default()
+        };
+        service::decide(&t.db, &who, IP, many.id, &decide("disclose", "")).await.unwrap();
+        service::add_file(&t.db, &who, IP, many.id, "会议纪要.pdf", b"%PDF-1.4 demo".to_vec()).await.unwrap();
+        let files = {
+            let mut h = t.db.read().await.unwrap();
+            store::files(&mut h.conn(), many.id).await.unwrap()
+        };
+        assert_eq!((files.len(), files[0].name.as_str()), (1, "会议纪要.pdf"), "{b}");
+        let (refused, _) = service::register(&t.db, &who, IP, &person(office), &in_person("2025-03-03")).await.unwrap();
+        service::decide(&t.db, &who, IP, refused.id, &decide("withhold", "internal")).await.unwrap();
+        let e = service::add_file(&t.db, &who, IP, refused.id, "a.pdf", b"%PDF".to_vec()).await.unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{b}: {e:?}");
+    }
+}
