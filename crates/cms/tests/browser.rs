@@ -66,7 +66,7 @@ async fn editor_and_reviewer_publish_an_item_with_an_attachment_in_a_browser() {
     d.click("form[action$='/submit'] button[type=submit]").await;
     d.wait_for(&["审核中"], "submitted").await;
     d.screenshot("02-editor-submitted").await;
-    d.click("form[action='/logout'] button").await;
+    d.logout().await;
 
     // Reviewer: the queue, the item, approve.
     d.login(&base, "shenhe").await;

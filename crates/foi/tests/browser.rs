@@ -138,7 +138,7 @@ async fn a_citizen_applies_staff_decide_partial_disclosure_and_the_citizen_reads
     d.click("form[action$='/delivery'] button[type=submit]").await;
     d.wait_for(&["告知书已于", "EMS1234567890"], "delivered").await;
     d.screenshot("foi-06-staff-delivered").await;
-    d.click("form[action='/logout'] button").await;
+    d.logout().await;
 
     // The citizen looks the request up.
     d.goto(&format!("{base}/yisqgk/track")).await;

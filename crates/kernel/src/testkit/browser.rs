@@ -317,6 +317,13 @@ impl Driver {
         self.find("nav.side").await;
     }
 
+    /// Log out and wait for the login page, so a following `goto` cannot race the
+    /// logout's redirect (it did once: the redirect landed after the next navigation).
+    pub async fn logout(&self) {
+        self.click("form[action='/logout'] button").await;
+        self.wait_for(&["登录管理后台"], "the login page after logging out").await;
+    }
+
     /// End the session (the browser quits) before chromedriver goes.
     pub async fn quit(&self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
