@@ -318,6 +318,12 @@ async fn the_public_form_tracking_and_the_console() {
         assert_eq!(sup.get(s.url("/console/messages/supervision")).send().await.unwrap().status(), StatusCode::OK);
         let stats = sup.get(s.url("/console/messages/stats")).send().await.unwrap().text().await.unwrap();
         assert!(stats.contains("合计"), "{stats}");
+        // The per-organisation table names the handling organisation with its reply.
+        let by_org = stats.split("按办理单位").nth(1).unwrap_or_default();
+        assert!(
+            by_org.contains("<th scope=\"row\">青禾区教育局</th><td>1</td><td>1</td><td>0</td><td>1</td>"),
+            "{by_org}"
+        );
     }
 }
 

@@ -23,6 +23,8 @@ pub struct StatRow {
     pub sent_on: Option<String>,
     pub published_on: Option<String>,
     pub rating: Option<String>,
+    /// The handling organisation's name, else the addressed one's.
+    pub org_name: String,
 }
 
 /// The counts of one slice (all, or one type).
@@ -57,6 +59,9 @@ pub struct Stats {
     pub total: Counts,
     /// Per type code (every type listed, in the form's order).
     pub by_kind: Vec<(String, Counts)>,
+    /// Per organisation (handling, else addressed) with anything in the period, most
+    /// messages received first.
+    pub by_org: Vec<(String, Counts)>,
 }
 
 mod ymd {
@@ -112,9 +117,18 @@ fn count(rows: &[&StatRow], cal: &Calendar, from: Date, to: Date) -> Counts {
 pub fn compute(rows: &[StatRow], cal: &Calendar, from: Date, to: Date) -> Stats {
     let all: Vec<&StatRow> = rows.iter().collect();
     let mut by: BTreeMap<&str, Vec<&StatRow>> = BTreeMap::new();
+    let mut by_org: BTreeMap<&str, Vec<&StatRow>> = BTreeMap::new();
     for r in rows {
         by.entry(r.kind.as_str()).or_default().push(r);
+        by_org.entry(r.org_name.as_str()).or_default().push(r);
     }
+    let mut orgs: Vec<(String, Counts)> = by_org
+        .into_iter()
+        .map(|(o, rs)| (o.to_string(), count(&rs, cal, from, to)))
+        .filter(|(_, c)| *c != Counts::default())
+        .collect();
+    // Stable: equal counts stay in name order.
+    orgs.sort_by(|a, b| b.1.received.cmp(&a.1.received));
     Stats {
         from,
         to,
@@ -123,6 +137,7 @@ pub fn compute(rows: &[StatRow], cal: &Calendar, from: Date, to: Date) -> Stats 
             .iter()
             .map(|(k, _)| (k.to_string(), count(by.get(k).map(Vec::as_slice).unwrap_or(&[]), cal, from, to)))
             .collect(),
+        by_org: orgs,
     }
 }
 
@@ -168,6 +183,10 @@ mod tests {
             // Before the period: counted only for what happened inside it.
             row("suggest", "sent", "2024-12-30", Some("2024-12-31"), Some("2025-01-07"), Some("2025-01-06")),
         ];
+        for (r, o) in rows.iter_mut().zip(["区教育局", "区教育局", "区府办", "区卫健局", "区财政局"])
+        {
+            r.org_name = o.into();
+        }
         rows[0].rating = Some("satisfied".into());
         rows[1].rating = Some("unsatisfied".into());
         rows[1].published_on = Some("2025-03-12".into());
@@ -178,11 +197,15 @@ mod tests {
         // (4 + 6 + 4) / 3 = 4.7: 2024-12-31 → 2025-01-06 is 4 working days (no holidays loaded).
         assert_eq!(t.average_days, Some(4.7));
         assert_eq!((t.satisfied, t.basic, t.unsatisfied), (1, 0, 1));
+        // By organisation: 教育局 handled three of them, 卫健局 one, one is still addressed to 区府办.
+        let orgs: Vec<(&str, u64, u64)> = s.by_org.iter().map(|(o, c)| (o.as_str(), c.received, c.replied)).collect();
+        assert_eq!(orgs, vec![("区教育局", 2, 2), ("区卫健局", 1, 0), ("区府办", 1, 0), ("区财政局", 0, 1)]);
         let complain = &s.by_kind.iter().find(|(k, _)| k == "complain").unwrap().1;
         assert_eq!((complain.received, complain.rejected, complain.replied, complain.replied_on_time), (2, 1, 1, 0));
         assert_eq!(s.by_kind.len(), KINDS.len());
         // A period with nothing in it.
         let empty = compute(&rows, &cal, date!(2026 - 01 - 01), date!(2026 - 12 - 31));
         assert_eq!(empty.total, Counts::default());
+        assert!(empty.by_org.is_empty(), "organisations without figures are left out");
     }
 }

@@ -392,7 +392,8 @@ pub async fn stat_rows(
         cond.push("COALESCE(o.path, ao.path) LIKE $2".into());
     }
     let sql = format!(
-        "SELECT m.kind, m.state, m.submitted_on, m.accepted_on, m.due_on, m.sent_on, m.published_on, m.rating
+        "SELECT m.kind, m.state, m.submitted_on, m.accepted_on, m.due_on, m.sent_on, m.published_on, m.rating,
+                COALESCE(o.name, ao.name) AS org_name
          FROM msg_messages m JOIN orgs ao ON ao.id = m.addressee_org_id LEFT JOIN orgs o ON o.id = m.org_id
          WHERE {}",
         cond.join(" AND ")

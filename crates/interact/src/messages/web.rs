@@ -394,6 +394,7 @@ pub async fn stats_page(
         ctx["stats"] = json!(s);
         ctx["rows"] =
             json!(s.by_kind.iter().map(|(k, c)| json!({ "label": label(KINDS, k), "c": c })).collect::<Vec<_>>());
+        ctx["org_rows"] = json!(s.by_org.iter().map(|(o, c)| json!({ "label": o, "c": c })).collect::<Vec<_>>());
     }
     Ok(render_with(&state, Some(&who), "console/interact/messages/stats.html", ctx, "/console/messages")?
         .into_response())
