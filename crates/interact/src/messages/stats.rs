@@ -128,7 +128,7 @@ pub fn compute(rows: &[StatRow], cal: &Calendar, from: Date, to: Date) -> Stats 
         .filter(|(_, c)| *c != Counts::default())
         .collect();
     // Stable: equal counts stay in name order.
-    orgs.sort_by(|a, b| b.1.received.cmp(&a.1.received));
+    orgs.sort_by_key(|o| std::cmp::Reverse(o.1.received));
     Stats {
         from,
         to,
