@@ -1,28 +1,7 @@
 //! The words of a disclosure request (依申请公开): channels, applicant classes, the Art. 36
 //! answer types and the 21 outcome leaves of the annual report's table 三 (国办公开办函〔2021〕30号).
 
-use serde::Serialize;
-
-/// Generates `as_str`, `parse`, `label_zh` and `ALL` for a plain enum.
-macro_rules! words {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal : $zh:literal,)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-        pub enum $name { $($v,)* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v,)*];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $s,)* }
-            }
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($s => Some($name::$v),)* _ => None }
-            }
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$v => $zh,)* }
-            }
-        }
-    };
-}
+use gongkai_kernel::words;
 
 words! {
     /// How the request reached the agency; decides the receipt rule (Art. 31, 国办公开办函〔2015〕207号).

@@ -77,6 +77,12 @@ enum Cmd {
     /// Export content
     #[command(subcommand)]
     Export(ExportCmd),
+    /// 从数据库重建全文检索索引（进度显示在标准错误；重建期间正在运行的服务照常用旧索引检索，完成后自动切换）
+    Reindex,
+    /// Run one background job now, in this process, and report how long it took (e.g. after a
+    /// bulk import: `gongkai job run hl.rollup`)
+    #[command(subcommand)]
+    Job(JobCmd),
     /// 将一个网站整站导出为静态文件（供区县用自有 nginx 或 CDN 发布）
     #[command(
         long_about = "将一个网站整站导出为静态文件（供区县用自有 nginx 或 CDN 发布）：首页、栏目各页、全部已发布信息及其纯文本页、\
@@ -87,8 +93,6 @@ enum Cmd {
             法定主动公开内容的分类筛选、站内搜索和关怀模式切换需要服务器，静态导出中没有。",
         after_help = "示例：gongkai export-static www /srv/www/qinghe --base-url https://www.qinghe.gov.cn"
     )]
-    /// 从数据库重建全文检索索引（进度显示在标准错误；重建期间正在运行的服务照常用旧索引检索，完成后自动切换）
-    Reindex,
     ExportStatic {
         /// 网站代码，如 www
         site: String,
@@ -98,6 +102,12 @@ enum Cmd {
         #[arg(long)]
         base_url: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum JobCmd {
+    /// Run the job of this kind once (see the console's 任务 page for the kinds)
+    Run { kind: String },
 }
 
 #[derive(Subcommand)]
@@ -316,6 +326,20 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<ExitCode, String> {
             import_items(&cfg, &file, attachments_dir, batch_size as usize).await
         }
         Cmd::Reindex => ops::reindex(&cfg).await,
+        Cmd::Job(JobCmd::Run { kind }) => {
+            let db = ops::open(&cfg).await.map_err(err)?;
+            let started = std::time::Instant::now();
+            let out = ops::registry().run_now(&db, &kind).await;
+            let took = started.elapsed();
+            db.close().await;
+            match out {
+                Ok(()) => {
+                    println!("任务 {kind} 已完成，用时 {:.3} 秒", took.as_secs_f64());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Err(format!("任务 {kind} 失败：{e}")),
+            }
+        }
         Cmd::ExportStatic { site, dir, base_url } => ops::export_static(&cfg, &site, &dir, base_url.as_deref()).await,
         Cmd::Export(ExportCmd::Items { output }) => {
             let db = ops::open(&cfg).await.map_err(err)?;

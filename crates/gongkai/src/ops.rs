@@ -16,6 +16,7 @@ pub async fn open(cfg: &Config) -> gongkai_kernel::Result<gongkai_kernel::db::Db
     gongkai_cms::init(&db).await?;
     gongkai_foi::init(&db).await?;
     gongkai_interact::init(&db).await?;
+    gongkai_hotline::init(&db).await?;
     Ok(db)
 }
 
@@ -35,6 +36,9 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
         }
         if gongkai_interact::demo(&db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())? {
             tracing::info!("demo messages, surveys and interviews created");
+        }
+        if gongkai_hotline::demo(&db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())? {
+            tracing::info!("demo hotline orders created");
         }
         let files = gongkai_cms::attachments::FileStore::new(&cfg.data_dir);
         gongkai_cms::demo::attach_files(&db, &files).await.map_err(|e| e.to_string())?;
@@ -65,12 +69,7 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = if cfg.jobs.enabled {
-        let mut reg = jobs::runner::Registry::default();
-        jobs::runner::builtin(&mut reg);
-        gongkai_cms::register_jobs(&mut reg);
-        gongkai_foi::register_jobs(&mut reg);
-        gongkai_interact::register_jobs(&mut reg);
-        Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(reg), cfg.jobs.clone(), stop_rx)))
+        Some(tokio::spawn(jobs::runner::run(db.clone(), Arc::new(registry()), cfg.jobs.clone(), stop_rx)))
     } else {
         None
     };
@@ -86,6 +85,17 @@ pub async fn serve(cfg: Config, with_demo: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every slice's background jobs.
+pub fn registry() -> jobs::runner::Registry {
+    let mut reg = jobs::runner::Registry::default();
+    jobs::runner::builtin(&mut reg);
+    gongkai_cms::register_jobs(&mut reg);
+    gongkai_foi::register_jobs(&mut reg);
+    gongkai_interact::register_jobs(&mut reg);
+    gongkai_hotline::register_jobs(&mut reg);
+    reg
+}
+
 /// Every slice wired into one application state (also used by the tests).
 pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config) -> web::AppState {
     let mut slices = vec![
@@ -95,9 +105,10 @@ pub fn app_state(db: gongkai_kernel::db::Db, cfg: gongkai_kernel::config::Config
         gongkai_foi::slice(),
     ];
     slices.extend(gongkai_interact::slices());
+    slices.extend(gongkai_hotline::slices());
     slices.push(gongkai_portal::slice());
     let state = web::AppState::with_slices(db, cfg, slices);
-    let state = gongkai_interact::attach(gongkai_foi::public::attach(state));
+    let state = gongkai_hotline::attach(gongkai_interact::attach(gongkai_foi::public::attach(state)));
     gongkai_portal::attach(gongkai_search::attach(state))
 }
 

@@ -440,6 +440,19 @@ async fn calendar_days_and_add() {
 }
 
 #[tokio::test]
+async fn job_run_runs_one_job_now() {
+    for t in backends().await {
+        let b = t.backend_name();
+        let o = run(&t, &["job", "run", "hl.sweep"]).expect_ok();
+        assert!(o.stdout.contains("任务 hl.sweep 已完成"), "[{b}] {o:#?}");
+        // Any slice's job; an unknown kind is refused with the list of kinds.
+        run(&t, &["job", "run", "msg.sweep"]).expect_ok();
+        let o = run(&t, &["job", "run", "no.such"]).expect_fail();
+        assert!(o.stderr.contains("没有这种任务") && o.stderr.contains("msg.sweep"), "[{b}] {o:#?}");
+    }
+}
+
+#[tokio::test]
 async fn calendar_import_notice() {
     for t in backends().await {
         let b = t.backend_name();

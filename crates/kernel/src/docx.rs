@@ -7,6 +7,10 @@
 //! run that only sets `w:ascii` would show Chinese in whatever the reader's default is.
 //! The font table gives each 公文 font a commonly installed fallback (`w:altName`).
 //!
+//! Charts are real Word charts (a DrawingML chart part per chart, `word/charts/chartN.xml`,
+//! with the values cached in the part), so Word and WPS draw them without a picture and a
+//! reader can see the numbers. No workbook is embedded: "编辑数据" is not offered.
+//!
 //! ```
 //! let mut d = gongkai_kernel::docx::Document::new();
 //! d.title("政府信息公开申请答复书").plain("张三：").paragraph("本机关于……收到您的申请。");
@@ -23,6 +27,9 @@ use zip::write::SimpleFileOptions;
 
 const W_NS: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
 const R_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const WP_NS: &str = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing";
+const A_NS: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
+const C_NS: &str = "http://schemas.openxmlformats.org/drawingml/2006/chart";
 const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
 const TITLE_FONT: &str = "方正小标宋简体";
@@ -65,12 +72,23 @@ enum Block {
     Para(Kind, String),
     Table { header: Vec<String>, rows: Vec<Vec<String>> },
     PageBreak,
+    Chart(usize), // index into `Document::charts`
+}
+
+/// A clustered column chart: one label per category and one or more named series of
+/// values (a series shorter than the categories leaves the rest blank).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarChart {
+    pub title: String,
+    pub categories: Vec<String>,
+    pub series: Vec<(String, Vec<f64>)>,
 }
 
 /// A document built block by block; `to_bytes` renders the .docx file.
 #[derive(Debug, Clone, Default)]
 pub struct Document {
     blocks: Vec<Block>,
+    charts: Vec<BarChart>,
     meta_title: Option<String>,
     author: String,
     created_ms: Option<i64>,
@@ -122,6 +140,16 @@ impl Document {
         self
     }
 
+    /// A clustered column chart across the type area, as a Word chart part. Its title and
+    /// values also become the drawing's description (alt text).
+    pub fn bar_chart(&mut self, chart: BarChart) -> &mut Self {
+        if !chart.categories.is_empty() && !chart.series.is_empty() {
+            self.charts.push(chart);
+            self.blocks.push(Block::Chart(self.charts.len() - 1));
+        }
+        self
+    }
+
     pub fn page_break(&mut self) -> &mut Self {
         self.blocks.push(Block::PageBreak);
         self
@@ -147,18 +175,22 @@ impl Document {
     /// The .docx file.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         let ms = self.created_ms.unwrap_or_else(crate::clock::now_ms);
-        let parts: [(&str, String); 10] = [
-            ("[Content_Types].xml", content_types()),
-            ("_rels/.rels", root_rels()),
-            ("docProps/core.xml", self.core_xml(ms)),
-            ("docProps/app.xml", app_xml()),
-            ("word/_rels/document.xml.rels", document_rels()),
-            ("word/document.xml", self.document_xml()),
-            ("word/styles.xml", styles_xml()),
-            ("word/settings.xml", settings_xml()),
-            ("word/fontTable.xml", font_table_xml()),
-            ("word/footer1.xml", footer_xml()),
+        let n = self.charts.len();
+        let mut parts: Vec<(String, String)> = vec![
+            ("[Content_Types].xml".into(), content_types(n)),
+            ("_rels/.rels".into(), root_rels()),
+            ("docProps/core.xml".into(), self.core_xml(ms)),
+            ("docProps/app.xml".into(), app_xml()),
+            ("word/_rels/document.xml.rels".into(), document_rels(n)),
+            ("word/document.xml".into(), self.document_xml()),
+            ("word/styles.xml".into(), styles_xml()),
+            ("word/settings.xml".into(), settings_xml()),
+            ("word/fontTable.xml".into(), font_table_xml()),
+            ("word/footer1.xml".into(), footer_xml()),
         ];
+        for (i, c) in self.charts.iter().enumerate() {
+            parts.push((format!("word/charts/chart{}.xml", i + 1), chart_xml(c)));
+        }
         let local = crate::clock::ms_to_local(ms);
         // Zip timestamps are local time and cannot go before 1980; fall back to the zip epoch.
         let stamp = zip::DateTime::from_date_and_time(
@@ -175,7 +207,7 @@ impl Document {
         let fail = |e: &dyn std::fmt::Display| format!("生成 Word 文档失败：{e}");
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, xml) in parts {
-            zip.start_file(name, options).map_err(|e| fail(&e))?;
+            zip.start_file(name.as_str(), options).map_err(|e| fail(&e))?;
             zip.write_all(xml.as_bytes()).map_err(|e| fail(&e))?;
         }
         Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())
@@ -184,7 +216,7 @@ impl Document {
     fn document_xml(&self) -> String {
         let mut b = String::with_capacity(4096);
         b.push_str(XML_DECL);
-        b.push_str(&format!("<w:document xmlns:w=\"{W_NS}\" xmlns:r=\"{R_NS}\"><w:body>"));
+        b.push_str(&format!("<w:document xmlns:w=\"{W_NS}\" xmlns:r=\"{R_NS}\" xmlns:wp=\"{WP_NS}\"><w:body>"));
         for block in &self.blocks {
             match block {
                 Block::Para(kind, text) => para(&mut b, *kind, text),
@@ -195,6 +227,11 @@ impl Document {
                         "<w:p><w:pPr>{}{props}</w:pPr><w:r>{props}<w:br w:type=\"page\"/></w:r></w:p>",
                         spacing(0, LINE_BODY)
                     ));
+                }
+                Block::Chart(i) => {
+                    if let Some(c) = self.charts.get(*i) {
+                        drawing(&mut b, *i, c);
+                    }
                 }
             }
         }
@@ -391,8 +428,16 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn content_types() -> String {
+fn content_types(charts: usize) -> String {
     const WML: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml";
+    let chart_parts: String = (1..=charts)
+        .map(|i| {
+            format!(
+                "<Override PartName=\"/word/charts/chart{i}.xml\" \
+                 ContentType=\"application/vnd.openxmlformats-officedocument.drawingml.chart+xml\"/>"
+            )
+        })
+        .collect();
     format!(
         "{XML_DECL}<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
          <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
@@ -404,7 +449,7 @@ fn content_types() -> String {
          <Override PartName=\"/word/footer1.xml\" ContentType=\"{WML}.footer+xml\"/>\
          <Override PartName=\"/docProps/core.xml\" ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/>\
          <Override PartName=\"/docProps/app.xml\" \
-         ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/></Types>"
+         ContentType=\"application/vnd.openxmlformats-officedocument.extended-properties+xml\"/>{chart_parts}</Types>"
     )
 }
 
@@ -423,15 +468,152 @@ fn root_rels() -> String {
     )
 }
 
-fn document_rels() -> String {
+/// Chart `i` (0-based) is relationship `rId{5 + i}`, after the four fixed parts.
+fn chart_rel_id(i: usize) -> String {
+    format!("rId{}", 5 + i)
+}
+
+fn document_rels(charts: usize) -> String {
     const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let chart_rels: String = (0..charts)
+        .map(|i| {
+            format!(
+                "<Relationship Id=\"{}\" Type=\"{REL}/chart\" Target=\"charts/chart{}.xml\"/>",
+                chart_rel_id(i),
+                i + 1
+            )
+        })
+        .collect();
     format!(
         "{XML_DECL}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
          <Relationship Id=\"rId1\" Type=\"{REL}/styles\" Target=\"styles.xml\"/>\
          <Relationship Id=\"rId2\" Type=\"{REL}/settings\" Target=\"settings.xml\"/>\
          <Relationship Id=\"rId3\" Type=\"{REL}/fontTable\" Target=\"fontTable.xml\"/>\
-         <Relationship Id=\"rId4\" Type=\"{REL}/footer\" Target=\"footer1.xml\"/></Relationships>"
+         <Relationship Id=\"rId4\" Type=\"{REL}/footer\" Target=\"footer1.xml\"/>{chart_rels}</Relationships>"
     )
+}
+
+/// Chart size: the type area's width (1 twip = 635 EMU), 9 cm high.
+const CHART_CX: u64 = TEXT_W as u64 * 635;
+const CHART_CY: u64 = 3_240_000;
+const CHART_COLOURS: [&str; 4] = ["1F5FA8", "E07B39", "4C9A5F", "A23B72"];
+
+/// A value as DrawingML caches it: integers without a fraction.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+}
+
+/// The chart's title and values in words, for the drawing's description.
+fn chart_description(c: &BarChart) -> String {
+    let mut parts = Vec::new();
+    for (name, values) in &c.series {
+        let items: Vec<String> = c
+            .categories
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| v.is_finite())
+            .map(|(cat, v)| format!("{cat} {}", num(*v)))
+            .collect();
+        parts.push(format!("{name}：{}", items.join("，")));
+    }
+    format!("{}。{}", c.title, parts.join("；"))
+}
+
+/// The paragraph holding chart `i` inline, centred (a line pitch that fits the drawing).
+fn drawing(b: &mut String, i: usize, c: &BarChart) {
+    let props = rpr(BODY_FONT, SIZE_BODY, false);
+    b.push_str(&format!(
+        "<w:p><w:pPr><w:keepNext/><w:spacing w:before=\"0\" w:after=\"120\" w:line=\"240\" w:lineRule=\"auto\"/>\
+         <w:jc w:val=\"center\"/>{props}</w:pPr><w:r>{props}<w:drawing>\
+         <wp:inline distT=\"0\" distB=\"0\" distL=\"0\" distR=\"0\"><wp:extent cx=\"{CHART_CX}\" cy=\"{CHART_CY}\"/>\
+         <wp:effectExtent l=\"0\" t=\"0\" r=\"0\" b=\"0\"/><wp:docPr id=\"{}\" name=\"图表 {}\" descr=\"{}\"/>\
+         <wp:cNvGraphicFramePr/><a:graphic xmlns:a=\"{A_NS}\"><a:graphicData uri=\"{C_NS}\">\
+         <c:chart xmlns:c=\"{C_NS}\" r:id=\"{}\"/></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>",
+        i + 1,
+        i + 1,
+        escape(&chart_description(c)),
+        chart_rel_id(i),
+    ));
+}
+
+/// DrawingML run properties naming the Latin and East Asian typeface.
+fn chart_font(font: &str, size: u32, tag: &str) -> String {
+    let f = escape(font);
+    format!(
+        "<a:{tag} sz=\"{size}\" b=\"0\"><a:latin typeface=\"{f}\"/><a:ea typeface=\"{f}\"/><a:cs typeface=\"{f}\"/></a:{tag}>"
+    )
+}
+
+/// `word/charts/chartN.xml`: a clustered column chart with its categories and values
+/// cached, a category and a value axis, the legend below.
+fn chart_xml(c: &BarChart) -> String {
+    let n = c.categories.len();
+    let mut sers = String::new();
+    for (si, (name, values)) in c.series.iter().enumerate() {
+        let col = column_letter(si + 1);
+        let mut cats = String::new();
+        for (i, label) in c.categories.iter().enumerate() {
+            cats.push_str(&format!("<c:pt idx=\"{i}\"><c:v>{}</c:v></c:pt>", escape(label)));
+        }
+        let mut vals = String::new();
+        for (i, v) in values.iter().take(n).enumerate().filter(|(_, v)| v.is_finite()) {
+            vals.push_str(&format!("<c:pt idx=\"{i}\"><c:v>{}</c:v></c:pt>", num(*v)));
+        }
+        sers.push_str(&format!(
+            "<c:ser><c:idx val=\"{si}\"/><c:order val=\"{si}\"/>\
+             <c:tx><c:strRef><c:f>Sheet1!${col}$1</c:f><c:strCache><c:ptCount val=\"1\"/>\
+             <c:pt idx=\"0\"><c:v>{}</c:v></c:pt></c:strCache></c:strRef></c:tx>\
+             <c:spPr><a:solidFill><a:srgbClr val=\"{}\"/></a:solidFill></c:spPr><c:invertIfNegative val=\"0\"/>\
+             <c:dLbls><c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr><c:showLegendKey val=\"0\"/><c:showVal val=\"1\"/>\
+             <c:showCatName val=\"0\"/><c:showSerName val=\"0\"/><c:showPercent val=\"0\"/><c:showBubbleSize val=\"0\"/></c:dLbls>\
+             <c:cat><c:strRef><c:f>Sheet1!$A$2:$A${}</c:f><c:strCache><c:ptCount val=\"{n}\"/>{cats}</c:strCache></c:strRef></c:cat>\
+             <c:val><c:numRef><c:f>Sheet1!${col}$2:${col}${}</c:f><c:numCache><c:formatCode>General</c:formatCode>\
+             <c:ptCount val=\"{n}\"/>{vals}</c:numCache></c:numRef></c:val></c:ser>",
+            escape(name),
+            CHART_COLOURS[si % CHART_COLOURS.len()],
+            n + 1,
+            n + 1,
+        ));
+    }
+    let text = chart_font(HEADING_FONT, 1400, "defRPr");
+    let body = chart_font(PAGE_NUMBER_FONT, 1000, "defRPr");
+    let title_run =
+        chart_font(HEADING_FONT, 1400, "rPr").replacen("<a:rPr ", "<a:rPr lang=\"zh-CN\" altLang=\"en-US\" ", 1);
+    format!(
+        "{XML_DECL}<c:chartSpace xmlns:c=\"{C_NS}\" xmlns:a=\"{A_NS}\" xmlns:r=\"{R_NS}\">\
+         <c:date1904 val=\"0\"/><c:lang val=\"zh-CN\"/><c:roundedCorners val=\"0\"/><c:chart>\
+         <c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:pPr>{text}</a:pPr><a:r>{title_run}<a:t>{}</a:t></a:r></a:p>\
+         </c:rich></c:tx><c:overlay val=\"0\"/></c:title><c:autoTitleDeleted val=\"0\"/>\
+         <c:plotArea><c:layout/><c:barChart><c:barDir val=\"col\"/><c:grouping val=\"clustered\"/>\
+         <c:varyColors val=\"0\"/>{sers}<c:gapWidth val=\"150\"/><c:axId val=\"50010001\"/><c:axId val=\"50010002\"/>\
+         </c:barChart><c:catAx><c:axId val=\"50010001\"/><c:scaling><c:orientation val=\"minMax\"/></c:scaling>\
+         <c:delete val=\"0\"/><c:axPos val=\"b\"/><c:numFmt formatCode=\"General\" sourceLinked=\"0\"/>\
+         <c:majorTickMark val=\"out\"/><c:minorTickMark val=\"none\"/><c:tickLblPos val=\"nextTo\"/>\
+         <c:crossAx val=\"50010002\"/><c:crosses val=\"autoZero\"/><c:auto val=\"1\"/><c:lblAlgn val=\"ctr\"/>\
+         <c:lblOffset val=\"100\"/><c:noMultiLvlLbl val=\"0\"/></c:catAx><c:valAx><c:axId val=\"50010002\"/>\
+         <c:scaling><c:orientation val=\"minMax\"/></c:scaling><c:delete val=\"0\"/><c:axPos val=\"l\"/><c:majorGridlines/>\
+         <c:numFmt formatCode=\"General\" sourceLinked=\"0\"/><c:majorTickMark val=\"out\"/><c:minorTickMark val=\"none\"/>\
+         <c:tickLblPos val=\"nextTo\"/><c:crossAx val=\"50010001\"/><c:crosses val=\"autoZero\"/>\
+         <c:crossBetween val=\"between\"/></c:valAx></c:plotArea><c:legend><c:legendPos val=\"b\"/>\
+         <c:overlay val=\"0\"/></c:legend><c:plotVisOnly val=\"1\"/><c:dispBlanksAs val=\"gap\"/></c:chart>\
+         <c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr>{body}</a:pPr><a:endParaRPr lang=\"zh-CN\"/></a:p></c:txPr>\
+         </c:chartSpace>",
+        escape(&c.title),
+    )
+}
+
+/// Spreadsheet column letters of the (notional) data sheet: 0 → A, 1 → B, … 26 → AA.
+fn column_letter(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
 }
 
 fn app_xml() -> String {
@@ -688,5 +870,50 @@ mod tests {
 
     fn parts_of(d: &Document) -> Vec<(String, String)> {
         parts(&d.to_bytes().expect("docx"))
+    }
+
+    #[test]
+    fn charts_are_chart_parts_with_cached_values() {
+        let mut d = sample();
+        d.bar_chart(BarChart {
+            title: "各渠道受理量 <本月>".into(),
+            categories: vec!["电话".into(), "网站".into(), "微信".into()],
+            series: vec![("本月".into(), vec![12.0, 3.0, 0.5]), ("上月".into(), vec![10.0, 4.0])],
+        })
+        .bar_chart(BarChart { title: "空".into(), categories: vec![], series: vec![] })
+        .bar_chart(BarChart {
+            title: "第二张".into(),
+            categories: vec!["甲".into()],
+            series: vec![("数".into(), vec![1.0])],
+        });
+        let parts = parts_of(&d);
+        for (_, xml) in &parts {
+            assert_well_formed(xml);
+        }
+        let types = part(&parts, "[Content_Types].xml");
+        let rels = part(&parts, "word/_rels/document.xml.rels");
+        for i in [1, 2] {
+            assert!(types.contains(&format!(
+                "<Override PartName=\"/word/charts/chart{i}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.drawingml.chart+xml\"/>"
+            )));
+            assert!(rels.contains(&format!("Target=\"charts/chart{i}.xml\"/>")));
+        }
+        assert!(!parts.iter().any(|(n, _)| n == "word/charts/chart3.xml"), "an empty chart adds nothing");
+        assert!(rels.contains("<Relationship Id=\"rId5\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart\""));
+        let doc = part(&parts, "word/document.xml");
+        assert_eq!(doc.matches("<c:chart ").count(), 2);
+        assert!(doc.contains("r:id=\"rId5\"") && doc.contains("r:id=\"rId6\""));
+        assert!(
+            doc.contains("descr=\"各渠道受理量 &lt;本月&gt;。本月：电话 12，网站 3，微信 0.5；上月：电话 10，网站 4\"")
+        );
+        let chart = part(&parts, "word/charts/chart1.xml");
+        assert!(chart.contains("<c:barChart><c:barDir val=\"col\"/>"));
+        assert_eq!(chart.matches("<c:ser>").count(), 2);
+        assert!(chart.contains("<c:pt idx=\"2\"><c:v>0.5</c:v></c:pt>"));
+        assert!(chart.contains("<c:v>微信</c:v>"));
+        assert!(chart.contains("<a:ea typeface=\"黑体\"/>"));
+        assert!(chart.contains("<c:f>Sheet1!$C$1</c:f>"));
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(26), "AA");
     }
 }

@@ -47,3 +47,26 @@ pub async fn open(cfg: &config::Config) -> Result<db::Db> {
     }
     Ok(db)
 }
+
+/// A plain enum of stored words with their Chinese labels: generates `as_str`, `parse`,
+/// `label_zh` and `ALL`. (The caller's crate needs `serde`.)
+#[macro_export]
+macro_rules! words {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal : $zh:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        pub enum $name { $($v,)* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s,)* }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($s => Some($name::$v),)* _ => None }
+            }
+            pub fn label_zh(self) -> &'static str {
+                match self { $($name::$v => $zh,)* }
+            }
+        }
+    };
+}

@@ -34,6 +34,13 @@ impl Registry {
     {
         self.handlers.insert(kind.to_string(), Arc::new(move |ctx, v| Box::pin(f(ctx, v))));
     }
+    /// Run the handler of `kind` once, outside the job table (the CLI's `job run`).
+    pub async fn run_now(&self, db: &Db, kind: &str) -> Result<(), String> {
+        let Some(h) = self.handlers.get(kind) else {
+            return Err(format!("没有这种任务：{kind}（可用：{}）", self.kinds().join("、")));
+        };
+        h(JobContext { db: db.clone(), job_id: 0 }, serde_json::Value::Null).await
+    }
     pub fn kinds(&self) -> Vec<String> {
         let mut k: Vec<String> = self.handlers.keys().cloned().collect();
         k.sort();

@@ -189,10 +189,12 @@ pub fn render_with(
 ) -> WebResult<Html<String>> {
     if let (Some(p), Value::Object(m)) = (who, &mut ctx) {
         let roles: Vec<&str> = p.roles().into_iter().map(|r| r.label_zh()).collect();
+        // A page open to several permissions lists one entry per permission: show it once.
+        let mut shown = std::collections::HashSet::new();
         let nav: Vec<Value> = state
             .nav()
             .iter()
-            .filter(|n| p.has(n.perm))
+            .filter(|n| p.has(n.perm) && shown.insert(n.href))
             .map(|n| json!({ "href": n.href, "label": n.label, "current": n.href == path }))
             .collect();
         m.insert(

@@ -101,7 +101,8 @@ pub async fn status_pages(State(state): State<AppState>, req: Request, next: Nex
     }
     let ct = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let explicit = resp.extensions().get::<ErrorMessage>().cloned();
-    if ct.starts_with("text/html") || ct.starts_with("application/json") {
+    // Pages and machine-readable bodies (JSON, the Open311 API's XML) are kept as they are.
+    if ["text/html", "application/json", "text/xml", "application/xml"].iter().any(|t| ct.starts_with(t)) {
         return resp;
     }
     let message = explicit.map(|m| m.0).unwrap_or_else(|| default_message(&state, status));

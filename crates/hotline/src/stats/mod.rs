@@ -1,0 +1,175 @@
+//! Statistics of the 12345 hotline: the daily roll-up of the timeline, the dashboard with
+//! its breakdowns and charts, XLSX export of every table, the monthly operating report
+//! (运行情况报告, HTML and DOCX) and the 民意调查 records.
+//!
+//! Every figure is counted from timeline entries (`hl_events`): a period's figures are
+//! the sum of the roll-up (`hl_monthly` for whole months, `hl_daily` for other rolled
+//! days) up to the last rolled day and a live count of the entries after it (today, and
+//! any day the hourly job has not reached yet), read in one snapshot. The counts and the
+//! formulas of the rates are in `figures`.
+//!
+//! Who sees what: the pages are for the centre (`Perm::HotlineIntake`), supervisors
+//! (`Perm::Supervise`) and leaders (`Perm::LeaderView`), district-wide; polls are recorded
+//! by the centre.
+
+pub mod chart;
+pub mod export;
+pub mod figures;
+pub mod polls;
+pub mod report;
+pub mod rollup;
+pub mod store;
+pub mod tables;
+pub mod web;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::Date;
+
+use gongkai_kernel::Result;
+use gongkai_kernel::auth::{Perm, Principal};
+use gongkai_kernel::clock::fmt_date;
+use gongkai_kernel::db::Db;
+use gongkai_kernel::jobs::runner::Registry;
+use gongkai_kernel::web::Slice;
+
+pub use figures::{Counts, Dims, Filter, Rates};
+pub use rollup::{rollup_range, rollup_until};
+
+pub fn slice() -> Slice {
+    web::slice()
+}
+
+/// Idempotent start-up work: the roll-up's hourly schedule.
+pub async fn init(db: &Db) -> Result<()> {
+    gongkai_kernel::jobs::ensure_schedule(db, "hl.rollup", "11 * * * *", "hl.rollup").await
+}
+
+pub fn register_jobs(reg: &mut Registry) {
+    reg.register("hl.rollup", |ctx, _| async move {
+        rollup_until(&ctx.db, gongkai_kernel::clock::today()).await.map(|_| ()).map_err(|e| e.to_string())
+    });
+}
+
+/// Sees the statistics, the reports and the polls.
+pub fn may_view(who: &Principal) -> bool {
+    who.has(Perm::HotlineIntake) || who.has(Perm::Supervise) || who.has(Perm::LeaderView)
+}
+
+/// Run `$body` on one read snapshot (`$c` is a `&mut Conn`): the mark and the roll-up
+/// rows read together, so a roll-up committing meanwhile cannot count a day twice.
+macro_rules! snapshot {
+    ($db:expr, $c:ident => $body:expr) => {{
+        let mut h = $db.read().await?;
+        match &mut h {
+            gongkai_kernel::db::Handle::Sqlite(conn) => {
+                let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+                let r = {
+                    let $c = &mut gongkai_kernel::db::Conn::Sqlite(&mut *tx);
+                    $body
+                };
+                tx.commit().await?;
+                r
+            }
+            gongkai_kernel::db::Handle::Pg(conn) => {
+                let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+                let r = {
+                    let $c = &mut gongkai_kernel::db::Conn::Pg(&mut *tx);
+                    $body
+                };
+                tx.commit().await?;
+                r
+            }
+        }
+    }};
+}
+
+/// A period's headline figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub from: String,
+    pub to: String,
+    pub counts: Counts,
+    pub rates: Rates,
+}
+
+/// The figures of `from..=to` (days, Asia/Shanghai) restricted by `filter`.
+pub async fn summary(db: &Db, from: Date, to: Date, filter: &Filter) -> Result<Summary> {
+    let today = gongkai_kernel::clock::today();
+    let rows = snapshot!(db, c => {
+        let mark = store::mark(c).await?.filter(|m| *m < today);
+        store::counts(c, &figures::plan(from, to, mark), store::By::Total, filter).await?
+    });
+    let mut counts = Counts::default();
+    for (_, _, x) in &rows {
+        counts += x;
+    }
+    Ok(Summary { from: fmt_date(from), to: fmt_date(to), counts, rates: counts.rates() })
+}
+
+/// Everything the dashboard, the export and the report read for a period.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub from: Date,
+    pub to: Date,
+    pub total: Counts,
+    /// Counts by all five dimensions.
+    pub rows: Vec<(Dims, Counts)>,
+    /// The twelve months of `to`'s year, when asked for.
+    pub trend: Vec<(String, Counts)>,
+    pub tags: BTreeMap<String, (i64, i64)>,
+    pub categories: BTreeMap<i64, String>,
+    pub orgs: BTreeMap<i64, String>,
+    /// The last rolled day.
+    pub mark: Option<Date>,
+}
+
+/// The twelve months of `year`, each with its counts.
+async fn trend_of(
+    c: &mut gongkai_kernel::db::Conn<'_>,
+    year: i32,
+    mark: Option<Date>,
+    filter: &Filter,
+) -> Result<Vec<(String, Counts)>> {
+    let (Ok(a), Ok(b)) = (
+        Date::from_calendar_date(year, time::Month::January, 1),
+        Date::from_calendar_date(year, time::Month::December, 31),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
+    for (m, _, x) in store::counts(c, &figures::plan(a, b, mark), store::By::Month, filter).await? {
+        *by_month.entry(m).or_default() += &x;
+    }
+    Ok(figures::months_of(year)
+        .into_iter()
+        .map(|m| {
+            let x = by_month.get(&m).copied().unwrap_or_default();
+            (m, x)
+        })
+        .collect())
+}
+
+/// Reads a period (`trend`: also the months of `to`'s year). The tag counts are not
+/// restricted by `filter`.
+pub async fn load(db: &Db, from: Date, to: Date, filter: &Filter, today: Date, trend: bool) -> Result<Data> {
+    let data = snapshot!(db, c => {
+        // Never read the roll-up for today or later, even if a clock moved back.
+        let mark = store::mark(c).await?.filter(|m| *m < today);
+        let plan = figures::plan(from, to, mark);
+        let rows: Vec<(Dims, Counts)> =
+            store::counts(c, &plan, store::By::Dims, filter).await?.into_iter().map(|(_, d, c)| (d, c)).collect();
+        let mut total = Counts::default();
+        for (_, x) in &rows {
+            total += x;
+        }
+        let trend = if trend { trend_of(c, to.year(), mark, filter).await? } else { Vec::new() };
+        let tags = store::tags(c, &plan).await?;
+        let categories = store::category_names(c).await?;
+        let orgs = store::org_names(c).await?;
+        Data { from, to, total, rows, trend, tags, categories, orgs, mark }
+    });
+    Ok(data)
+}
