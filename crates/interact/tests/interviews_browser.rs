@@ -1,12 +1,13 @@
 //! A real browser (headless Chromium) follows a live interview: the page is open, the
-//! moderator publishes a question-and-answer pair and an update through the service, and
-//! both appear on the page without a reload (server-sent events and interview.js). The
-//! live page and the archived transcript pass axe and the Nu HTML Checker.
+//! moderator publishes a question-and-answer pair, a text update and a photo update
+//! through the service, and all appear on the page without a reload (server-sent events
+//! and interview.js), the photo loaded with its alternative text. The live page and the
+//! archived transcript pass axe and the Nu HTML Checker.
 //!
 //! Without chromedriver the test says so and returns, unless `GONGKAI_REQUIRE_BROWSER=1`.
 
 use gongkai_interact::interviews::rules::InterviewForm;
-use gongkai_interact::interviews::service::{self, AnswerForm, Question};
+use gongkai_interact::interviews::service::{self, AnswerForm, Question, UpdatePost};
 use gongkai_kernel::auth::Role;
 use gongkai_kernel::clock;
 use gongkai_kernel::testkit::browser::Driver;
@@ -15,6 +16,14 @@ use gongkai_kernel::web::AppState;
 use gongkai_kernel::with_conn;
 
 const IP: &str = "127.0.0.1";
+
+/// A real 8×6 PNG (one red colour), small enough to write out.
+const PHOTO: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x08, 0x00, 0x00, 0x00, 0x06, 0x08, 0x02, 0x00, 0x00, 0x00, 0x71, 0x67, 0x48, 0xac, 0x00, 0x00, 0x00, 0x11, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x38, 0xa1, 0xa1, 0x81, 0x15, 0x31, 0x0c, 0xa4, 0x04, 0x00, 0x80, 0xf7, 0x34,
+    0x81, 0x38, 0x25, 0xbd, 0xe3, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
 
 /// The HTML the server sent for the current page (the DOM the driver returns has lost the doctype).
 async fn served(d: &Driver) -> String {
@@ -86,12 +95,29 @@ async fn a_live_interview_updates_itself_in_the_browser() {
         .await
         .unwrap();
     d.wait_for(&["图文：嘉宾展示改造前后对比。"], "the update, pushed").await;
+    let photo = UpdatePost {
+        body: "改造后的小区新貌。",
+        photo: Some(PHOTO),
+        alt: "改造后的小区：新装的电梯和粉刷一新的楼道",
+        caption: "东湖社区改造后",
+    };
+    service::publish_update_post(&t.db, &who, IP, id, &photo, clock::now_ms()).await.unwrap();
+    d.wait_for(&["改造后的小区新貌。", "东湖社区改造后"], "the photo update, pushed").await;
+    let alt = d.attribute("#itv-entries .itv-photo img", "alt").await;
+    assert_eq!(alt.as_deref(), Some("改造后的小区：新装的电梯和粉刷一新的楼道"));
+    // Scrolled into view (it loads lazily), the photo decodes at the size it was sent.
+    let script = "var done = arguments[arguments.length - 1];
+        var img = document.querySelector('#itv-entries .itv-photo img');
+        img.scrollIntoView();
+        img.decode().then(function () { done(img.naturalWidth + 'x' + img.naturalHeight); },
+                          function (e) { done('failed: ' + e); });";
+    assert_eq!(d.execute_async(script, vec![]).await.as_str(), Some("8x6"), "the photo loads");
     let text = d.execute("return document.getElementById('itv-entries').textContent;", vec![]).await;
     assert!(text.as_str().unwrap_or("").contains("<b>现场</b>图文"), "HTML in an update is shown as text");
     let mark = d.execute("return document.body.getAttribute('data-test-mark');", vec![]).await;
     assert_eq!(mark.as_str(), Some("1"), "the page was not reloaded");
     let n = d.execute("return document.querySelectorAll('#itv-entries .itv-entry').length;", vec![]).await;
-    assert_eq!(n.as_i64(), Some(3));
+    assert_eq!(n.as_i64(), Some(4));
     assert!(d.try_find("#itv-entries b").await.is_none(), "HTML in an update is text");
     d.screenshot("itv-01-live-phone").await;
     checkers::assert_axe_clean(&d, "the live interview on a phone").await;
@@ -103,7 +129,7 @@ async fn a_live_interview_updates_itself_in_the_browser() {
     service::end(&t.db, &who, IP, id, clock::now_ms()).await.unwrap();
     d.wait_for(&["访谈已结束，感谢关注。"], "the end, pushed").await;
     d.goto(&url).await;
-    d.wait_for(&["文字实录", "访谈已结束，不再接受提问", "符合条件的小区"], "the archive").await;
+    d.wait_for(&["文字实录", "访谈已结束，不再接受提问", "符合条件的小区", "东湖社区改造后"], "the archive").await;
     d.screenshot("itv-02-archive").await;
     checkers::assert_axe_clean(&d, "the archived interview").await;
     sources.push(("archive.html".into(), served(&d).await));

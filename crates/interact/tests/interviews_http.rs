@@ -308,3 +308,253 @@ async fn the_console_guards_and_explains_refusals() {
         assert_eq!(scalar(&t, "SELECT COUNT(*) FROM itv_interviews WHERE site_id = $1", site).await, 1);
     }
 }
+
+/// A multipart/form-data body as a browser sends it: (content type, bytes). The file goes
+/// in the field `photo` with the name and the type the browser claims.
+fn multipart(text: &[(&str, &str)], photo: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----gongkai-itv-photo-7c1e";
+    let mut body = Vec::new();
+    for (k, v) in text {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    let (name, data, ty) = match photo {
+        Some((name, data)) => (name, data, "image/jpeg"),
+        // What a browser sends for a file input left empty.
+        None => ("", &[][..], "application/octet-stream"),
+    };
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\nContent-Type: {ty}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A PNG header declaring `w`×`h` pixels, then some bytes of image data.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut d = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+    d.extend_from_slice(b"IHDR");
+    d.extend_from_slice(&w.to_be_bytes());
+    d.extend_from_slice(&h.to_be_bytes());
+    d.extend_from_slice(&[8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde]);
+    d.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]);
+    d
+}
+
+/// A lossy WebP header declaring 800×600.
+fn webp() -> Vec<u8> {
+    let mut d = b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0\x30\x01\0\x9d\x01\x2a".to_vec();
+    d.extend_from_slice(&[0x20, 0x03, 0x58, 0x02]);
+    d.extend_from_slice(&[0; 14]);
+    d
+}
+
+/// The path as the templates write it inside an attribute (autoescape turns `/` into `&#x2f;`).
+fn attr(path: &str) -> String {
+    path.replace('/', "&#x2f;")
+}
+
+/// The audit summaries of the updates posted on an interview, in order.
+async fn audited_posts(t: &TestDb, id: i64) -> Vec<String> {
+    let mut h = t.db.read().await.unwrap();
+    let mut c = h.conn();
+    with_conn!(&mut c, x => sqlx::query_scalar::<_, String>(
+        "SELECT summary FROM audit_log WHERE action = 'itv.post' AND target_id = $1 ORDER BY seq")
+        .bind(id.to_string()).fetch_all(&mut **x).await)
+    .unwrap()
+}
+
+async fn post_update(
+    c: &Client,
+    s: &TestServer,
+    id: i64,
+    text: &[(&str, &str)],
+    photo: Option<(&str, &[u8])>,
+) -> (StatusCode, String) {
+    let (ct, body) = multipart(text, photo);
+    let r = c
+        .post(s.url(&format!("/console/interviews/{id}/post")))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_moderator_posts_photo_updates_to_the_live_page() {
+    for t in testkit::backends().await {
+        let b = t.backend_name();
+        gongkai_kernel::demo::seed(&t.db).await.unwrap();
+        let site = www(&t).await;
+        let who = editor(&t).await;
+        let id = announced(&t, &who, site).await;
+        let s = server(&t).await;
+        let (c, csrf) = login(&s, "itv").await;
+        const ENTRIES: &str = "SELECT COUNT(*) FROM itv_entries WHERE interview_id = $1";
+
+        // Not live yet: refused, nothing stored.
+        let photo = png(64, 48);
+        let good = [("_csrf", csrf.as_str()), ("body", "两位嘉宾已来到直播间。"), ("alt", "两位嘉宾坐在直播间的桌前")];
+        let (st, page) = post_update(&c, &s, id, &good, Some(("live.png", &photo))).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{b}");
+        assert!(page.contains("只有直播中的访谈可以发布图文动态"), "{b}");
+        assert_eq!(scalar(&t, ENTRIES, id).await, 0);
+
+        service::go_live(&t.db, &who, IP, id, clock::now_ms()).await.unwrap();
+        let desk = c.get(s.url(&format!("/console/interviews/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(desk.contains("enctype=\"multipart/form-data\"") && desk.contains("name=\"photo\""), "{b}");
+        assert!(desk.contains("accept=\"image/jpeg,image/png,image/webp\"") && desk.contains("name=\"alt\""));
+
+        // The live page is open before the photo is posted.
+        let base = format!("/hudong/www/fangtan/{id}");
+        let mut stream = client().get(s.url(&format!("{base}/events?after=0"))).send().await.unwrap();
+        read_until(&mut stream, &[": connected"], 5).await;
+
+        // A photo with text, alternative text and a caption.
+        let with_caption = [
+            ("_csrf", csrf.as_str()),
+            ("body", "两位嘉宾已来到直播间。"),
+            ("alt", "两位嘉宾坐在直播间的桌前"),
+            ("caption", "<b>现场</b>直播间"),
+        ];
+        let (st, _) = post_update(&c, &s, id, &with_caption, Some(("live.png", &photo))).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{b}");
+        let src = attr(&format!("{base}/photos/1"));
+        let img = format!(
+            "<img src=\"{src}\" alt=\"两位嘉宾坐在直播间的桌前\" width=\"64\" height=\"48\" loading=\"lazy\" decoding=\"async\">"
+        );
+        // The open page receives it as an event carrying the photo's address.
+        let got = read_until(&mut stream, &["id: 1", "event: entry", "两位嘉宾已来到直播间。", &src], 5).await;
+        assert!(got.contains(&img), "{b}: {got}");
+        assert!(got.contains("<figcaption>&lt;b&gt;现场&lt;&#x2f;b&gt;直播间</figcaption>"), "{b}: {got}");
+
+        // A photo alone (WebP), no text.
+        let wp = webp();
+        let alone = [("_csrf", csrf.as_str()), ("body", ""), ("alt", "嘉宾展示老旧小区改造前后的对比图")];
+        let (st, _) = post_update(&c, &s, id, &alone, Some(("compare.webp", &wp))).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{b}");
+        read_until(&mut stream, &["id: 2", &attr(&format!("{base}/photos/2")), "width=\"800\" height=\"600\""], 5)
+            .await;
+        // Text alone still goes through, as multipart with an empty file input and url-encoded.
+        let (st, _) = post_update(&c, &s, id, &[("_csrf", csrf.as_str()), ("body", "提问环节开始。")], None).await;
+        assert_eq!(st, StatusCode::SEE_OTHER, "{b}");
+        let r = c
+            .post(s.url(&format!("/console/interviews/{id}/post")))
+            .form(&[("_csrf", csrf.as_str()), ("body", "请网友踊跃提问。")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{b}");
+        read_until(&mut stream, &["id: 4", "请网友踊跃提问。"], 5).await;
+        assert_eq!(scalar(&t, ENTRIES, id).await, 4, "{b}");
+
+        // The public page (no JavaScript) shows the same.
+        let page = c.get(s.url(&base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains(&img) && page.contains("alt=\"嘉宾展示老旧小区改造前后的对比图\""), "{b}: {page}");
+        assert!(page.contains("<noscript><meta http-equiv=\"refresh\""), "{b}");
+
+        // Served with the type read from its bytes, cached, never sniffed.
+        let r = client().get(s.url(&format!("{base}/photos/1"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{b}");
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age="), "{b}");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), photo.as_slice(), "{b}");
+        let r = client().get(s.url(&format!("{base}/photos/2"))).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "image/webp", "{b}");
+
+        // Audited with the photo's type and text.
+        let posts = audited_posts(&t, id).await;
+        assert_eq!(posts.len(), 4, "{b}");
+        assert!(posts[0].contains("image/png") && posts[0].contains("两位嘉宾坐在直播间的桌前"), "{b}: {posts:?}");
+
+        // Bad input: the field's message in Chinese, what was typed kept, nothing stored.
+        let html = b"<html><body><script>alert(1)</script></body></html>";
+        let forged = [("_csrf", csrf.as_str()), ("body", "伪装的照片"), ("alt", "说明")];
+        let (st, page) = post_update(&c, &s, id, &forged, Some(("photo.jpg", html))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(page.contains("照片须为 JPG、PNG 或 WebP 图片") && page.contains(">伪装的照片</textarea>"), "{b}");
+        let big = [png(4000, 3000), vec![0; 2 * 1024 * 1024]].concat();
+        let (st, page) = post_update(&c, &s, id, &good, Some(("big.png", &big))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(page.contains("照片不能超过2MB"), "{b}");
+        let no_alt = [("_csrf", csrf.as_str()), ("body", "没有描述的照片"), ("alt", "  ")];
+        let (st, page) = post_update(&c, &s, id, &no_alt, Some(("live.png", &photo))).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(page.contains("请填写照片的文字描述") && page.contains("读屏软件"), "{b}");
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"e-u-alt\""), "{b}");
+        let (st, page) = post_update(&c, &s, id, &[("_csrf", csrf.as_str()), ("body", " ")], None).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(page.contains("请填写动态内容，或选择一张照片"), "{b}");
+        for token in ["", "0123456789abcdef0123456789abcdef"] {
+            let text = [("_csrf", token), ("body", "没有令牌"), ("alt", "说明")];
+            let (st, page) = post_update(&c, &s, id, &text, Some(("live.png", &photo))).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{b}: token {token:?}");
+            assert!(page.contains("表单已过期或来源无法验证"), "{b}");
+        }
+        let (st, _) = post_update(&client(), &s, id, &good, Some(("live.png", &photo))).await;
+        assert!(st == StatusCode::SEE_OTHER || st == StatusCode::FORBIDDEN, "{b}: anonymous {st}");
+        assert_eq!(scalar(&t, ENTRIES, id).await, 4, "{b}: nothing stored");
+        assert_eq!(audited_posts(&t, id).await.len(), 4, "{b}");
+
+        // Only a published update's photo of a public interview is served.
+        let f = AnswerForm {
+            question: "营业执照多久能办好？".into(),
+            guest: "赵明".into(),
+            answer: "一天。".into(),
+            ..Default::default()
+        };
+        let qa = service::publish_answer(&t.db, &who, IP, id, &f, clock::now_ms()).await.unwrap();
+        for path in [
+            format!("{base}/photos/{qa}"),                // a question-and-answer entry
+            format!("{base}/photos/3"),                   // an update without a photo
+            format!("{base}/photos/99"),                  // none
+            format!("/hudong/jyj/fangtan/{id}/photos/1"), // another site
+        ] {
+            let r = client().get(s.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{b}: {path}");
+        }
+        // A draft is not public, whatever its rows hold.
+        let draft = {
+            let now = clock::now_ms();
+            let start = clock::ms_to_local(now + 5 * 86_400_000);
+            let f = InterviewForm {
+                site_id: site.to_string(),
+                kind: "interview".into(),
+                topic: "尚未预告的访谈".into(),
+                guests: "钱进 局长".into(),
+                starts_at: clock::fmt_local(start),
+                ends_at: clock::fmt_local(start + time::Duration::hours(1)),
+                ..Default::default()
+            };
+            service::create(&t.db, &who, IP, &f, now).await.unwrap()
+        };
+        {
+            let mut tx = t.db.begin().await.unwrap();
+            let mut c = tx.conn();
+            with_conn!(&mut c, x => sqlx::query(
+                "INSERT INTO itv_entries (interview_id, seq, kind, body, photo, photo_type, photo_alt, published_at)
+                 VALUES ($1, 1, 'update', '', $2, 'image/png', '草稿照片', 0)")
+                .bind(draft).bind(&photo).execute(&mut **x).await.map(|r| r.rows_affected()))
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let r = client().get(s.url(&format!("/hudong/www/fangtan/{draft}/photos/1"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{b}: a draft's photo");
+
+        // After the session: in the transcript, still served.
+        service::end(&t.db, &who, IP, id, clock::now_ms()).await.unwrap();
+        let page = c.get(s.url(&base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("文字实录") && page.contains(&img), "{b}");
+        assert!(!page.contains("http-equiv"));
+        let r = client().get(s.url(&format!("{base}/photos/1"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{b}");
+    }
+}

@@ -1,9 +1,9 @@
 //! 在线访谈 and 新闻发布会 (one model, two labels). A session is prepared as a draft,
 //! announced at least three calendar days ahead (the question box opens), goes live (the
-//! moderator publishes question-and-answer pairs and updates, the public page follows by
-//! server-sent events), and ends (the page becomes the archived transcript). Questions the
-//! session left open are answered within a set number of working days; the `itv.sweep`
-//! job flags the overdue ones and writes reminders.
+//! moderator publishes question-and-answer pairs and updates with text, a photo or both;
+//! the public page follows by server-sent events), and ends (the page becomes the
+//! archived transcript). Questions the session left open are answered within a set number
+//! of working days; the `itv.sweep` job flags the overdue ones and writes reminders.
 
 pub mod demo;
 pub mod rules;

@@ -241,6 +241,160 @@ pub fn check_text(field: &str, label: &str, v: &str, max: usize) -> Result<Strin
     Ok(v)
 }
 
+/// A photo update's photo: at most this many bytes (the same limit as guest photos).
+pub const MAX_PHOTO: usize = 2 * 1024 * 1024;
+/// The photo's alternative text and caption, each at most this many characters.
+pub const MAX_PHOTO_TEXT: usize = 200;
+
+/// What a photo's first bytes say it is: the type and its size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PhotoInfo {
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The content types a photo update may have, as [`sniff_photo`] names them.
+pub const PHOTO_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp"];
+
+fn be16(d: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from(u16::from_be_bytes([*d.get(i)?, *d.get(i + 1)?])))
+}
+
+fn le_bytes(d: &[u8], i: usize, n: usize) -> Option<u32> {
+    let b = d.get(i..i + n)?;
+    Some(b.iter().rev().fold(0u32, |acc, x| (acc << 8) | u32::from(*x)))
+}
+
+/// A JPEG's size from its first frame header (SOF0..SOF15 but DHT, JPG and DAC).
+fn jpeg_size(d: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    loop {
+        if *d.get(i)? != 0xff {
+            return None;
+        }
+        while *d.get(i)? == 0xff {
+            i += 1;
+        }
+        let marker = *d.get(i)?;
+        i += 1;
+        if marker == 0x01 || (0xd0..=0xd9).contains(&marker) {
+            continue;
+        }
+        let len = be16(d, i)? as usize;
+        if (0xc0..=0xcf).contains(&marker) && !matches!(marker, 0xc4 | 0xc8 | 0xcc) {
+            return Some((be16(d, i + 5)?, be16(d, i + 3)?));
+        }
+        if len < 2 {
+            return None;
+        }
+        i += len;
+    }
+}
+
+/// A WebP's size from its first chunk (lossy VP8, lossless VP8L or extended VP8X).
+fn webp_size(d: &[u8]) -> Option<(u32, u32)> {
+    match d.get(12..16)? {
+        b"VP8 " => {
+            if d.get(23..26)? != [0x9d, 0x01, 0x2a] {
+                return None;
+            }
+            Some((le_bytes(d, 26, 2)? & 0x3fff, le_bytes(d, 28, 2)? & 0x3fff))
+        }
+        b"VP8L" => {
+            if *d.get(20)? != 0x2f {
+                return None;
+            }
+            let b = le_bytes(d, 21, 4)?;
+            Some(((b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1))
+        }
+        b"VP8X" => Some((le_bytes(d, 24, 3)? + 1, le_bytes(d, 27, 3)? + 1)),
+        _ => None,
+    }
+}
+
+/// A JPEG, PNG or WebP photo recognised by its first bytes, with its size in pixels; None
+/// for anything else (the file's name and the browser's claim are not trusted), and for a
+/// file whose header is cut short or says it has no pixels.
+pub fn sniff_photo(d: &[u8]) -> Option<PhotoInfo> {
+    let (content_type, (width, height)) = if d.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
+        if d.get(12..16)? != b"IHDR" {
+            return None;
+        }
+        let w = u32::from_be_bytes(d.get(16..20)?.try_into().ok()?);
+        let h = u32::from_be_bytes(d.get(20..24)?.try_into().ok()?);
+        ("image/png", (w, h))
+    } else if d.starts_with(&[0xff, 0xd8, 0xff]) {
+        ("image/jpeg", jpeg_size(d)?)
+    } else if d.starts_with(b"RIFF") && d.get(8..12) == Some(b"WEBP") {
+        ("image/webp", webp_size(d)?)
+    } else {
+        return None;
+    };
+    if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
+        return None;
+    }
+    Some(PhotoInfo { content_type, width, height })
+}
+
+/// A checked update: its text (may be empty when a photo carries it) and its photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedUpdate {
+    pub body: String,
+    pub photo: Option<CheckedPhoto>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedPhoto {
+    pub info: PhotoInfo,
+    /// What the photo shows, for screen readers (required).
+    pub alt: String,
+    /// Shown under the photo (optional).
+    pub caption: String,
+}
+
+/// The moderator's update: text, a photo, or both. A photo needs its alternative text;
+/// a photo's type is read from its bytes. Every problem is reported at once.
+pub fn check_update(body: &str, photo: Option<&[u8]>, alt: &str, caption: &str) -> Result<CheckedUpdate> {
+    let mut errs = FieldErrors::new();
+    let body = body.trim().to_string();
+    let alt = alt.trim().to_string();
+    let caption = caption.trim().to_string();
+    if body.is_empty() && photo.is_none() {
+        errs.add("body", "请填写动态内容，或选择一张照片");
+    }
+    too_long(&mut errs, "body", &body, MAX_UPDATE, "动态内容");
+    too_long(&mut errs, "alt", &alt, MAX_PHOTO_TEXT, "照片的文字描述");
+    too_long(&mut errs, "caption", &caption, MAX_PHOTO_TEXT, "图片说明");
+    let info = match photo {
+        None => {
+            if !alt.is_empty() || !caption.is_empty() {
+                errs.add("photo", "填写了照片的描述或说明，但没有选择照片：请选择照片，或清空这两项");
+            }
+            None
+        }
+        Some(d) => {
+            let info = if d.len() > MAX_PHOTO {
+                errs.add("photo", format!("照片不能超过{}MB，请压缩后重新选择", MAX_PHOTO / 1024 / 1024));
+                None
+            } else {
+                let info = sniff_photo(d);
+                if info.is_none() {
+                    errs.add("photo", "照片须为 JPG、PNG 或 WebP 图片（按文件内容识别，与扩展名无关），请重新选择");
+                }
+                info
+            };
+            if alt.is_empty() {
+                errs.add("alt", "请填写照片的文字描述，说明照片的内容，供使用读屏软件的网民了解");
+            }
+            info
+        }
+    };
+    errs.into_result()?;
+    let photo = info.map(|info| CheckedPhoto { info, alt, caption });
+    Ok(CheckedUpdate { body, photo })
+}
+
 /// One row the yearly counts are made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CountRow {
@@ -364,6 +518,79 @@ mod tests {
         assert!(check_question("", "   ").is_err());
         assert!(check_question("", &"问".repeat(500)).is_ok());
         assert!(check_question("", &"问".repeat(501)).is_err());
+    }
+
+    /// The smallest real headers of each type, with the size they declare.
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut d = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
+        d.extend_from_slice(b"IHDR");
+        d.extend_from_slice(&w.to_be_bytes());
+        d.extend_from_slice(&h.to_be_bytes());
+        d.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        d
+    }
+
+    fn jpeg(w: u16, h: u16) -> Vec<u8> {
+        let mut d = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16];
+        d.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        // A quantisation table before the frame header, as encoders write it.
+        d.extend_from_slice(&[0xff, 0xdb, 0, 4, 0, 1]);
+        d.extend_from_slice(&[0xff, 0xc2, 0, 11, 8]);
+        d.extend_from_slice(&h.to_be_bytes());
+        d.extend_from_slice(&w.to_be_bytes());
+        d.extend_from_slice(&[1, 1, 0x11, 0]);
+        d
+    }
+
+    #[test]
+    fn photos_are_known_by_their_bytes() {
+        assert_eq!(sniff_photo(&png(640, 480)), Some(PhotoInfo { content_type: "image/png", width: 640, height: 480 }));
+        assert_eq!(
+            sniff_photo(&jpeg(1200, 800)),
+            Some(PhotoInfo { content_type: "image/jpeg", width: 1200, height: 800 })
+        );
+        let mut vp8x = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\x10\0\0\0".to_vec();
+        vp8x.extend_from_slice(&[0x7f, 0x02, 0x00, 0xdf, 0x01, 0x00]);
+        assert_eq!(sniff_photo(&vp8x), Some(PhotoInfo { content_type: "image/webp", width: 640, height: 480 }));
+        let mut vp8 = b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0\0\0\0\x9d\x01\x2a".to_vec();
+        vp8.extend_from_slice(&[0x20, 0x03, 0x58, 0x02]);
+        assert_eq!(sniff_photo(&vp8).map(|p| (p.width, p.height)), Some((800, 600)));
+        // Lossless: 14 bits of width − 1, then 14 of height − 1.
+        let bits: u32 = 99 | (49 << 14);
+        let mut vp8l = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
+        vp8l.extend_from_slice(&bits.to_le_bytes());
+        assert_eq!(sniff_photo(&vp8l).map(|p| (p.width, p.height)), Some((100, 50)));
+        // HTML named .jpg, a GIF, a cut header, no pixels: none is a photo.
+        assert_eq!(sniff_photo(b"<html><script>alert(1)</script></html>"), None);
+        assert_eq!(sniff_photo(b"GIF89a\x01\0\x01\0"), None);
+        assert_eq!(sniff_photo(&png(640, 480)[..20]), None);
+        assert_eq!(sniff_photo(&[0xff, 0xd8, 0xff, 0xe0, 0, 16]), None);
+        assert_eq!(sniff_photo(&png(0, 480)), None);
+        assert_eq!(sniff_photo(b""), None);
+    }
+
+    #[test]
+    fn updates_are_checked() {
+        let fields = |r: Result<CheckedUpdate>| match r {
+            Err(Error::Invalid(errs)) => errs.0.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let text = check_update(" 访谈开始。 ", None, "", "").unwrap();
+        assert_eq!((text.body.as_str(), text.photo), ("访谈开始。", None));
+        let photo = png(10, 20);
+        let p = check_update("", Some(&photo), " 嘉宾在直播间 ", "").unwrap();
+        assert_eq!(p.body, "");
+        assert_eq!(p.photo.as_ref().map(|p| (p.alt.as_str(), p.info.height)), Some(("嘉宾在直播间", 20)));
+        assert_eq!(fields(check_update(" ", None, "", "")), ["body"]);
+        assert_eq!(fields(check_update("文字", Some(&photo), "  ", "说明")), ["alt"]);
+        assert_eq!(fields(check_update("文字", Some(b"<html>"), "描述", "")), ["photo"]);
+        assert_eq!(fields(check_update("文字", None, "描述", "")), ["photo"]);
+        let big = [photo.clone(), vec![0; MAX_PHOTO]].concat();
+        assert_eq!(fields(check_update("", Some(&big), "", "")), ["photo", "alt"]);
+        assert_eq!(fields(check_update("", Some(&photo), &"述".repeat(201), "")), ["alt"]);
+        let Err(Error::Invalid(errs)) = check_update("", Some(b"<html>"), "", "") else { panic!() };
+        assert!(errs.get("photo").is_some_and(|m| m.contains("JPG、PNG 或 WebP")));
+        assert!(errs.get("alt").is_some_and(|m| m.contains("读屏")));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use gongkai_kernel::outbox;
 use gongkai_kernel::site::Site;
 
 use super::rules::{self, Step};
-use super::store::{self, InterviewData, InterviewRow, NewEntry};
+use super::store::{self, EntryPhoto, InterviewData, InterviewRow, NewEntry};
 use super::{Kind, State};
 
 pub const TOPIC: &str = "interview";
@@ -364,12 +364,48 @@ pub async fn publish_answer(db: &Db, who: &Principal, ip: &str, id: i64, f: &Ans
 
 /// Publish a text update (图文直播) on the live page.
 pub async fn publish_update(db: &Db, who: &Principal, ip: &str, id: i64, body: &str, at: i64) -> Result<i64> {
-    let body = rules::check_text("body", "动态内容", body, rules::MAX_UPDATE)?;
+    publish_update_post(db, who, ip, id, &UpdatePost { body, ..Default::default() }, at).await
+}
+
+/// An update as the moderator's live desk sends it: text, a photo, or both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpdatePost<'a> {
+    pub body: &'a str,
+    /// The chosen file's bytes, as uploaded (checked here, not trusted).
+    pub photo: Option<&'a [u8]>,
+    /// What the photo shows, for screen readers; required with a photo.
+    pub alt: &'a str,
+    pub caption: &'a str,
+}
+
+/// Publish an update with an optional photo (图文直播). The photo is checked before
+/// anything is written (type by its first bytes, ≤ 2 MB, alternative text), then stored
+/// with the entry, audited and announced in one transaction.
+pub async fn publish_update_post(
+    db: &Db,
+    who: &Principal,
+    ip: &str,
+    id: i64,
+    u: &UpdatePost<'_>,
+    at: i64,
+) -> Result<i64> {
+    let checked = rules::check_update(u.body, u.photo, u.alt, u.caption)?;
     let mut tx = db.begin().await?;
     let mut c = tx.conn();
     let r = locked(&mut c, who, id).await?;
     check(&r, Step::Update)?;
     let seq = store::next_seq(&mut c, id).await?;
+    let photo = match (&checked.photo, u.photo) {
+        (Some(p), Some(data)) => Some(EntryPhoto {
+            data,
+            content_type: p.info.content_type,
+            alt: &p.alt,
+            caption: &p.caption,
+            width: i64::from(p.info.width),
+            height: i64::from(p.info.height),
+        }),
+        _ => None,
+    };
     let entry = NewEntry {
         interview_id: id,
         seq,
@@ -378,14 +414,19 @@ pub async fn publish_update(db: &Db, who: &Principal, ip: &str, id: i64, body: &
         question: "",
         asker: "",
         guest: "",
-        body: &body,
-        photo: None,
+        body: &checked.body,
+        photo,
         after_session: false,
         at,
         by: Some(who.user_id),
     };
     store::insert_entry(&mut c, &entry).await?;
-    audit::append(&mut c, &who.actor(ip), "itv.post", TOPIC, id, json!({ "after": { "seq": seq } })).await?;
+    let photo = checked.photo.as_ref().map(|p| {
+        json!({ "type": p.info.content_type, "bytes": u.photo.map_or(0, <[u8]>::len),
+                "width": p.info.width, "height": p.info.height, "alt": p.alt, "caption": p.caption })
+    });
+    audit::append(&mut c, &who.actor(ip), "itv.post", TOPIC, id, json!({ "after": { "seq": seq, "photo": photo } }))
+        .await?;
     outbox::emit(&mut c, TOPIC, id, json!({ "event": "entry", "seq": seq })).await?;
     tx.commit().await?;
     Ok(seq)
@@ -403,7 +444,7 @@ pub fn image_type(data: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub const MAX_PHOTO: usize = 2 * 1024 * 1024;
+pub const MAX_PHOTO: usize = rules::MAX_PHOTO;
 
 /// A guest's photo (PNG or JPEG, ≤ 2 MB), stored in the database.
 pub async fn set_guest_photo(db: &Db, who: &Principal, ip: &str, id: i64, gid: i64, data: &[u8]) -> Result<()> {

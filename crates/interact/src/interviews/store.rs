@@ -66,6 +66,10 @@ pub struct EntryRow {
     pub guest: String,
     pub body: String,
     pub has_photo: i64,
+    pub photo_alt: String,
+    pub photo_caption: String,
+    pub photo_width: i64,
+    pub photo_height: i64,
     pub after_session: i64,
     pub published_at: i64,
 }
@@ -314,24 +318,36 @@ pub struct NewEntry<'a> {
     pub asker: &'a str,
     pub guest: &'a str,
     pub body: &'a str,
-    pub photo: Option<(&'a [u8], &'a str)>,
+    pub photo: Option<EntryPhoto<'a>>,
     pub after_session: bool,
     pub at: i64,
     pub by: Option<i64>,
 }
 
+/// An entry's photo: the bytes with the type read from them, its text and its size.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryPhoto<'a> {
+    pub data: &'a [u8],
+    pub content_type: &'a str,
+    pub alt: &'a str,
+    pub caption: &'a str,
+    pub width: i64,
+    pub height: i64,
+}
+
 pub async fn insert_entry(c: &mut Conn<'_>, e: &NewEntry<'_>) -> Result<i64> {
-    let (photo, ty) = match e.photo {
-        Some((d, t)) => (Some(d), t),
-        None => (None, ""),
-    };
+    let none = EntryPhoto { data: &[], content_type: "", alt: "", caption: "", width: 0, height: 0 };
+    let p = e.photo.unwrap_or(none);
+    let data = e.photo.map(|p| p.data);
     Ok(with_conn!(c, x => {
         sqlx::query_scalar(
             "INSERT INTO itv_entries (interview_id, seq, kind, question_id, question, asker, guest, body, photo, photo_type,
-             after_session, published_at, published_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             photo_alt, photo_caption, photo_width, photo_height, after_session, published_at, published_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
         )
         .bind(e.interview_id).bind(e.seq).bind(e.kind).bind(e.question_id).bind(e.question).bind(e.asker)
-        .bind(e.guest).bind(e.body).bind(photo).bind(ty).bind(e.after_session as i64).bind(e.at).bind(e.by)
+        .bind(e.guest).bind(e.body).bind(data).bind(p.content_type).bind(p.alt).bind(p.caption).bind(p.width)
+        .bind(p.height).bind(e.after_session as i64).bind(e.at).bind(e.by)
         .fetch_one(&mut **x).await
     })?)
 }
@@ -341,16 +357,19 @@ pub async fn entries(c: &mut Conn<'_>, interview_id: i64, after: i64) -> Result<
     Ok(with_conn!(c, x => {
         sqlx::query_as::<_, EntryRow>(
             "SELECT id, interview_id, seq, kind, question_id, question, asker, guest, body,
-                    CAST(CASE WHEN photo IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, after_session, published_at
+                    CAST(CASE WHEN photo IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, photo_alt, photo_caption,
+                    photo_width, photo_height, after_session, published_at
              FROM itv_entries WHERE interview_id = $1 AND seq > $2 ORDER BY seq LIMIT 500",
         )
         .bind(interview_id).bind(after).fetch_all(&mut **x).await
     })?)
 }
 
+/// (bytes, content type) of the photo of update `seq`. Every entry is published when it
+/// is written, so a row here is public once its interview is.
 pub async fn entry_photo(c: &mut Conn<'_>, interview_id: i64, seq: i64) -> Result<Option<(Vec<u8>, String)>> {
     let r: Option<(Option<Vec<u8>>, String)> = with_conn!(c, x => {
-        sqlx::query_as("SELECT photo, photo_type FROM itv_entries WHERE interview_id = $1 AND seq = $2")
+        sqlx::query_as("SELECT photo, photo_type FROM itv_entries WHERE interview_id = $1 AND seq = $2 AND kind = 'update'")
             .bind(interview_id).bind(seq).fetch_optional(&mut **x).await
     })?;
     Ok(r.and_then(|(d, t)| d.map(|d| (d, t))))

@@ -1,14 +1,17 @@
 //! Console pages of interviews (list, create, one interview with its steps, moderation,
-//! the live desk) and the public pages under `/hudong/{site}/fangtan`: the list, one
-//! interview with its question box, and the live page's server-sent events.
+//! the live desk with its text and photo updates) and the public pages under
+//! `/hudong/{site}/fangtan`: the list, one interview with its question box, the live
+//! page's server-sent events, and the photos of guests and updates.
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{Form, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -20,11 +23,11 @@ use gongkai_kernel::auth::{Perm, Principal};
 use gongkai_kernel::clock;
 use gongkai_kernel::error::Error;
 use gongkai_kernel::site::Site;
-use gongkai_kernel::web::ctx::{form_error, render_with, see_other};
+use gongkai_kernel::web::ctx::{constant_time_eq, form_error, render_with, see_other};
 use gongkai_kernel::web::{AppState, Auth, ClientIp, CsrfForm, CsrfUpload, NavItem, Slice, WebError, WebResult};
 
 use super::rules::{self, InterviewForm};
-use super::service::{self, AnswerForm, Moderation, Question};
+use super::service::{self, AnswerForm, Moderation, Question, UpdatePost};
 use super::store::{self, EntryRow, InterviewRow};
 use super::{Kind, State as ItvState};
 use crate::public;
@@ -63,6 +66,7 @@ pub fn public_router() -> Router<AppState> {
         .route("/hudong/{site}/fangtan/{id}", get(public_page).post(public_ask))
         .route("/hudong/{site}/fangtan/{id}/events", get(events))
         .route("/hudong/{site}/fangtan/{id}/guests/{gid}/photo", get(public_guest_photo))
+        .route("/hudong/{site}/fangtan/{id}/photos/{seq}", get(public_entry_photo))
 }
 
 fn kinds() -> Value {
@@ -97,8 +101,19 @@ fn paragraphs(s: &str) -> Vec<String> {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
-fn entry_json(e: &EntryRow) -> Value {
+/// The public address of an interview's page; photos and events hang below it.
+fn page_base(site_code: &str, id: i64) -> String {
+    format!("/hudong/{site_code}/fangtan/{id}")
+}
+
+/// One entry for the templates; `base` is the interview's public address (see [`page_base`]).
+fn entry_json(e: &EntryRow, base: &str) -> Value {
+    let photo = (e.has_photo == 1).then(|| {
+        json!({ "src": format!("{base}/photos/{}", e.seq), "alt": e.photo_alt, "caption": e.photo_caption,
+                "width": e.photo_width, "height": e.photo_height })
+    });
     json!({
+        "photo": photo,
         "seq": e.seq,
         "kind": e.kind,
         "question": e.question,
@@ -226,6 +241,7 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> Result<Value,
         })
         .collect();
     let guests_text: String = guests.iter().map(|g| format!("{} {}\n", g.name, g.title)).collect();
+    let base = page_base(&site.code, r.id);
     let typed_edit = json!({
         "site_id": r.site_id, "kind": r.kind, "topic": r.topic, "intro": r.intro, "guests": guests_text.trim_end(),
         "starts_at": input_time(r.starts_at), "ends_at": input_time(r.ends_at), "answer_days": r.answer_days,
@@ -239,7 +255,7 @@ async fn detail_ctx(state: &AppState, who: &Principal, id: i64) -> Result<Value,
         "guest_options": guests.iter().map(|g| json!({ "value": g.name, "label": format!("{} {}", g.name, g.title) })).collect::<Vec<_>>(),
         "questions": questions,
         "answerable": answerable,
-        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "entries": entries.iter().map(|e| entry_json(e, &base)).collect::<Vec<_>>(),
         "reminders": reminders,
         "due": due,
         "can": {
@@ -298,10 +314,84 @@ pub struct ReasonForm {
     reason: String,
 }
 
+/// The text of the live desk's update form (what is typed again after an error; a
+/// chosen file cannot be).
 #[derive(Deserialize, serde::Serialize, Default)]
 pub struct UpdateForm {
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    alt: String,
+    #[serde(default)]
+    caption: String,
+}
+
+/// The live desk's update: multipart/form-data with an optional file field `photo`, or a
+/// url-encoded form (text only). `_csrf` must equal the session's token, the rule of
+/// `CsrfForm`/`CsrfUpload`, which read only url-encoded text or a lone file.
+pub struct UpdateUpload {
+    form: UpdateForm,
+    photo: Option<Vec<u8>>,
+}
+
+fn multipart_err(e: MultipartError) -> Response {
+    (e.status(), e.body_text()).into_response()
+}
+
+/// A file part's bytes, keeping at most one byte past the photo limit: enough to refuse
+/// an oversize photo with its field's message without holding all of it.
+async fn capped_photo(field: &mut Field<'_>) -> Result<Vec<u8>, Response> {
+    let mut data = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+        let room = (rules::MAX_PHOTO + 1).saturating_sub(data.len());
+        data.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(data)
+}
+
+impl<S: Send + Sync> FromRequest<S> for UpdateUpload {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let principal = req.extensions().get::<Arc<Principal>>().cloned();
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        let mut text: Vec<(String, String)> = Vec::new();
+        let mut photo = None;
+        if multipart {
+            let mut form = Multipart::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+            while let Some(mut field) = form.next_field().await.map_err(multipart_err)? {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "photo" {
+                    let file_name = field.file_name().unwrap_or("").to_string();
+                    let data = capped_photo(&mut field).await?;
+                    // A file input left empty is sent as a part without a name or bytes.
+                    if photo.is_none() && !(file_name.is_empty() && data.is_empty()) {
+                        photo = Some(data);
+                    }
+                } else if field.file_name().is_none() {
+                    let v = field.text().await.map_err(multipart_err)?;
+                    text.push((name, v));
+                }
+            }
+        } else {
+            // A body over the limit keeps its 413; status_pages explains it in Chinese.
+            let Form(pairs) =
+                Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+            text = pairs;
+        }
+        let get = |k: &str| text.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let Some(p) = principal else { return Err(WebError(Error::Unauthenticated).into_response()) };
+        let token = get("_csrf");
+        if token.is_empty() || !constant_time_eq(token.as_bytes(), p.csrf_token.as_bytes()) {
+            return Err(
+                WebError(Error::Forbidden("表单已过期或来源无法验证，请刷新页面后重新提交".into())).into_response()
+            );
+        }
+        Ok(UpdateUpload { form: UpdateForm { body: get("body"), alt: get("alt"), caption: get("caption") }, photo })
+    }
 }
 
 pub async fn edit(
@@ -375,9 +465,10 @@ pub async fn post_update(
     Auth(who): Auth,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<UpdateForm>,
+    UpdateUpload { form: f, photo }: UpdateUpload,
 ) -> WebResult<Response> {
-    let r = service::publish_update(&state.db, &who, &ip, id, &f.body, clock::now_ms()).await;
+    let post = UpdatePost { body: &f.body, photo: photo.as_deref(), alt: &f.alt, caption: &f.caption };
+    let r = service::publish_update_post(&state.db, &who, &ip, id, &post, clock::now_ms()).await;
     after(&state, &who, id, "post", &f, r).await
 }
 
@@ -444,7 +535,7 @@ async fn page_ctx(state: &AppState, site: &Site, r: &InterviewRow, typed: Value)
     } else {
         (String::new(), String::new())
     };
-    let base = format!("/hudong/{}/fangtan/{}", site.code, r.id);
+    let base = page_base(&site.code, r.id);
     let guests: Vec<Value> = guests
         .iter()
         .map(|g| {
@@ -452,8 +543,9 @@ async fn page_ctx(state: &AppState, site: &Site, r: &InterviewRow, typed: Value)
                          "photo": (g.has_photo == 1).then(|| format!("{base}/guests/{}/photo", g.id)) })
         })
         .collect();
-    let live_entries: Vec<Value> = entries.iter().filter(|e| e.after_session == 0).map(entry_json).collect();
-    let later: Vec<Value> = entries.iter().filter(|e| e.after_session == 1).map(entry_json).collect();
+    let live_entries: Vec<Value> =
+        entries.iter().filter(|e| e.after_session == 0).map(|e| entry_json(e, &base)).collect();
+    let later: Vec<Value> = entries.iter().filter(|e| e.after_session == 1).map(|e| entry_json(e, &base)).collect();
     Ok(json!({
         "iv": interview_json(r),
         "guests": guests,
@@ -555,16 +647,20 @@ pub async fn public_ask(
     }
 }
 
-fn photo_response(found: Result<Option<(Vec<u8>, String)>, Error>) -> Response {
+/// A stored photo with the type its bytes were recognised as. `cache` is the
+/// Cache-Control: short for a guest's photo (it may be replaced), long for an update's
+/// (an entry never changes once published).
+fn photo_response(found: Result<Option<(Vec<u8>, String)>, Error>, cache: &'static str) -> Response {
     match found {
         Ok(Some((data, ty))) => {
-            // Only the two types the upload accepts are ever declared.
-            let ty =
-                if matches!(ty.as_str(), "image/png" | "image/jpeg") { ty } else { "application/octet-stream".into() };
+            // Only the types an upload accepts are ever declared.
+            let ty = rules::PHOTO_TYPES.iter().find(|t| **t == ty).copied().unwrap_or("application/octet-stream");
             let mut resp = data.into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ty).unwrap_or(HeaderValue::from_static("image/png")));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ty));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            // The global layer sets it too; a photo must never be sniffed into HTML.
+            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             resp
         }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
@@ -581,7 +677,21 @@ pub async fn public_guest_photo(
         let mut h = state.db.read().await?;
         store::guest_photo(&mut h.conn(), id, gid).await
     };
-    photo_response(run.await)
+    photo_response(run.await, "public, max-age=300")
+}
+
+/// The photo of a published update (`seq`) of a public interview; 404 for anything else
+/// (a draft's, another site's, a question-and-answer entry, an update without a photo).
+pub async fn public_entry_photo(
+    State(state): State<AppState>,
+    Path((code, id, seq)): Path<(String, i64, i64)>,
+) -> Response {
+    let run = async {
+        public_interview(&state, &code, id).await?;
+        let mut h = state.db.read().await?;
+        store::entry_photo(&mut h.conn(), id, seq).await
+    };
+    photo_response(run.await, "public, max-age=86400")
 }
 
 // ------------------------------------------------------------------ live events
@@ -607,11 +717,12 @@ impl futures_core::Stream for Events {
     }
 }
 
-/// One entry as the HTML fragment the page shows (the same template the page uses).
-fn entry_html(state: &AppState, e: &EntryRow) -> Result<String, Error> {
+/// One entry as the HTML fragment the page shows (the same template the page uses, so a
+/// photo arrives as its `<img>` with the photo's public address).
+fn entry_html(state: &AppState, e: &EntryRow, base: &str) -> Result<String, Error> {
+    let ctx = json!({ "e": entry_json(e, base) });
     let html =
-        gongkai_kernel::web::ctx::render(state, None, "interact/interviews/_entry.html", json!({ "e": entry_json(e) }))
-            .map_err(|e| e.0)?;
+        gongkai_kernel::web::ctx::render(state, None, "interact/interviews/_entry.html", ctx).map_err(|e| e.0)?;
     Ok(html.0.replace('\r', ""))
 }
 
@@ -624,8 +735,8 @@ pub async fn events(
     Query(q): Query<AfterQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let r = match public_interview(&state, &code, id).await {
-        Ok((_, r)) => r,
+    let (site, r) = match public_interview(&state, &code, id).await {
+        Ok(v) => v,
         Err(e) => return fail(e),
     };
     if r.state != ItvState::Live.as_str() {
@@ -634,7 +745,7 @@ pub async fn events(
     let last_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<i64>().ok());
     let after = last_id.max(q.after).unwrap_or(0).max(0);
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(32);
-    tokio::spawn(pump(state, id, after, tx));
+    tokio::spawn(pump(state, id, page_base(&site.code, id), after, tx));
     let mut resp = Sse::new(Events(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
     // Proxies must pass events on at once.
     resp.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
@@ -643,7 +754,7 @@ pub async fn events(
 }
 
 /// Feed one stream until the client leaves, the session ends or the lifetime is up.
-async fn pump(state: AppState, id: i64, mut after: i64, tx: tokio::sync::mpsc::Sender<Event>) {
+async fn pump(state: AppState, id: i64, base: String, mut after: i64, tx: tokio::sync::mpsc::Sender<Event>) {
     let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
     if tx.send(Event::default().retry(Duration::from_secs(3)).comment("connected")).await.is_err() {
         return;
@@ -661,7 +772,7 @@ async fn pump(state: AppState, id: i64, mut after: i64, tx: tokio::sync::mpsc::S
         match read.await {
             Ok((entries, st)) => {
                 for e in &entries {
-                    let Ok(html) = entry_html(&state, e) else { continue };
+                    let Ok(html) = entry_html(&state, e, &base) else { continue };
                     let ev = Event::default().id(e.seq.to_string()).event("entry").data(html);
                     if tx.send(ev).await.is_err() {
                         return;
