@@ -180,6 +180,26 @@ fn file_of(
     }
 }
 
+/// The start every `…/{id}.fmt` endpoint shares: the id and format from the path, a
+/// preflight or another method answered, the query read and the jurisdiction checked.
+async fn one_of(
+    state: &AppState,
+    path: std::result::Result<Path<String>, PathRejection>,
+    req: Request,
+) -> std::result::Result<(String, Format), Response> {
+    let (req, _) = req.into_parts();
+    let (id, f) = file_of(path, &req).map_err(IntoResponse::into_response)?;
+    if req.method == Method::OPTIONS {
+        return Err(preflight("GET"));
+    }
+    if !is_get(&req.method) {
+        return Err(not_allowed(f, "GET"));
+    }
+    let q = query_pairs(f, &req).map_err(IntoResponse::into_response)?;
+    check_jurisdiction(state, f, param(&q, "jurisdiction_id")).await.map_err(IntoResponse::into_response)?;
+    Ok((id, f))
+}
+
 /// `discovery`, `services`, `requests` and `servicerequestupdates`.
 async fn top(
     State(state): State<AppState>,
@@ -278,20 +298,11 @@ async fn definition(
     path: std::result::Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
-    let (req, _) = req.into_parts();
-    let (code, f) = match file_of(path, &req) {
+    let (code, f) = match one_of(&state, path, req).await {
         Ok(x) => x,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    if req.method == Method::OPTIONS {
-        return preflight("GET");
-    }
-    if !is_get(&req.method) {
-        return not_allowed(f, "GET");
-    }
     let run = async {
-        let q = query_pairs(f, &req)?;
-        check_jurisdiction(&state, f, param(&q, "jurisdiction_id")).await?;
         let s = find_service(&state, f, &code).await?;
         let v = V::Obj(vec![
             ("service_code", V::s(s.code.clone())),
@@ -408,20 +419,11 @@ async fn one_request(
     path: std::result::Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
-    let (req, _) = req.into_parts();
-    let (no, f) = match file_of(path, &req) {
+    let (no, f) = match one_of(&state, path, req).await {
         Ok(x) => x,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    if req.method == Method::OPTIONS {
-        return preflight("GET");
-    }
-    if !is_get(&req.method) {
-        return not_allowed(f, "GET");
-    }
     let run = async {
-        let q = query_pairs(f, &req)?;
-        check_jurisdiction(&state, f, param(&q, "jurisdiction_id")).await?;
         let filter = RequestFilter { numbers: Some(vec![no.clone()]), limit: 1, ..Default::default() };
         let rows = {
             let mut h = state.db.read().await.map_err(|e| fail(f, e))?;
@@ -442,20 +444,11 @@ async fn token(
     path: std::result::Result<Path<String>, PathRejection>,
     req: Request,
 ) -> Response {
-    let (req, _) = req.into_parts();
-    let (tok, f) = match file_of(path, &req) {
+    let (tok, f) = match one_of(&state, path, req).await {
         Ok(x) => x,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
-    if req.method == Method::OPTIONS {
-        return preflight("GET");
-    }
-    if !is_get(&req.method) {
-        return not_allowed(f, "GET");
-    }
     let run = async {
-        let q = query_pairs(f, &req)?;
-        check_jurisdiction(&state, f, param(&q, "jurisdiction_id")).await?;
         let no = {
             let mut h = state.db.read().await.map_err(|e| fail(f, e))?;
             query::number_of_token(&mut h.conn(), &tok).await.map_err(|e| fail(f, e))?
