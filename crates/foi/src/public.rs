@@ -3,9 +3,6 @@
 //! (tracking number + 查询码; shows the state, the due date with its explanation, the
 //! public timeline, the letters and the released files). Nothing here lists requests.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use gongkai_kernel::error::{Error, Result};
-use gongkai_kernel::web::guard::{self, RateLimiter};
+use gongkai_kernel::web::guard::{self, FormGuard};
 use gongkai_kernel::web::{AppState, ClientIp};
 
 use crate::model::*;
@@ -23,26 +20,18 @@ use crate::{letter, rules, service, store};
 
 /// The public form's per-node state.
 #[derive(Clone)]
-pub struct Public {
-    limiter: Arc<RateLimiter>,
-    lookups: Arc<RateLimiter>,
-    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
-}
+pub struct Public(FormGuard);
 
 /// Submissions are limited per client address and hour (`limits.public_submissions_per_hour`,
 /// default 20: a family or an office behind one address still fits; a script does not).
 pub fn attach(state: AppState) -> AppState {
     let per_hour = state.cfg.limits.public_submissions_per_hour;
-    state.with_ext(Public {
-        limiter: Arc::new(RateLimiter::new(per_hour, Duration::from_secs(3600))),
-        lookups: Arc::new(RateLimiter::new(LOOKUPS_PER_HOUR, Duration::from_secs(3600))),
-        secret: Arc::new(tokio::sync::OnceCell::new()),
-    })
+    state.with_ext(Public(FormGuard::new(per_hour, LOOKUPS_PER_HOUR)))
 }
 
 async fn public_of(state: &AppState) -> Result<(Public, Vec<u8>)> {
     let p = state.ext::<Public>().cloned().ok_or_else(|| Error::Internal("依申请公开公共服务未启动".into()))?;
-    let secret = p.secret.get_or_try_init(|| guard::shared_secret(&state.db)).await?.clone();
+    let secret = p.0.secret(&state.db).await?;
     Ok((p, secret))
 }
 
@@ -162,7 +151,7 @@ pub async fn apply(
     if let Err(m) = guard::verify(&secret, &f.token, &f.answer, gongkai_kernel::clock::now_ms()) {
         return again(Error::field("answer", m)).await;
     }
-    if let Err(wait) = p.limiter.check(&guard::client_key(&ip), Instant::now()) {
+    if let Err(wait) = p.0.submission(&ip) {
         let mins = wait.as_secs().div_ceil(60).max(1);
         return again(Error::TooMany(format!("提交过于频繁，请{mins}分钟后再试"))).await;
     }
@@ -208,7 +197,7 @@ pub async fn track(
         )
     };
     let limited = match state.ext::<Public>() {
-        Some(p) => p.lookups.check(&guard::client_key(&ip), Instant::now()).is_err(),
+        Some(p) => p.0.lookup(&ip).is_err(),
         None => true,
     };
     if limited {

@@ -6,9 +6,6 @@
 //! public timeline and, once closed, the answer; the caller's identity never appears
 //! beyond the masked phone number.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
@@ -20,7 +17,7 @@ use serde_json::{Value, json};
 use gongkai_kernel::clock;
 use gongkai_kernel::error::{Error, FieldErrors, Result};
 use gongkai_kernel::web::ctx::constant_time_eq;
-use gongkai_kernel::web::guard::{self, RateLimiter};
+use gongkai_kernel::web::guard::{self, FormGuard};
 use gongkai_kernel::web::{AppState, ClientIp, WebError};
 
 use crate::model::{Channel, Kind, OrderState, Urgency, event_label};
@@ -30,11 +27,7 @@ use crate::store::{self, OrderKey, OrderRow};
 
 /// The public form's per-node state.
 #[derive(Clone)]
-struct Guard {
-    limiter: Arc<RateLimiter>,
-    lookups: Arc<RateLimiter>,
-    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
-}
+struct Guard(FormGuard);
 
 /// Tracking look-ups per client address and hour: enough for anyone, too few to guess
 /// phone numbers.
@@ -44,16 +37,12 @@ pub const LOOKUPS_PER_HOUR: u32 = 60;
 /// like every public form.
 pub fn attach(state: AppState) -> AppState {
     let per_hour = state.cfg.limits.public_submissions_per_hour;
-    state.with_ext(Guard {
-        limiter: Arc::new(RateLimiter::new(per_hour, Duration::from_secs(3600))),
-        lookups: Arc::new(RateLimiter::new(LOOKUPS_PER_HOUR, Duration::from_secs(3600))),
-        secret: Arc::new(tokio::sync::OnceCell::new()),
-    })
+    state.with_ext(Guard(FormGuard::new(per_hour, LOOKUPS_PER_HOUR)))
 }
 
 async fn guard_of(state: &AppState) -> Result<(Guard, Vec<u8>)> {
     let g = state.ext::<Guard>().cloned().ok_or_else(|| Error::Internal("12345 网上诉求服务未启动".into()))?;
-    let secret = g.secret.get_or_try_init(|| guard::shared_secret(&state.db)).await?.clone();
+    let secret = g.0.secret(&state.db).await?;
     Ok((g, secret))
 }
 
@@ -275,7 +264,7 @@ pub async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(
     if let Err(e) = check_form(&f) {
         return again(e).await;
     }
-    if let Err(wait) = g.limiter.check(&guard::client_key(&ip), Instant::now()) {
+    if let Err(wait) = g.0.submission(&ip) {
         let mins = wait.as_secs().div_ceil(60).max(1);
         return again(Error::TooMany(format!("提交过于频繁，请{mins}分钟后再试"))).await;
     }
@@ -344,7 +333,7 @@ pub async fn track(State(state): State<AppState>, ClientIp(ip): ClientIp, Form(f
         Ok((g, _)) => g,
         Err(e) => return web_err(e),
     };
-    if g.lookups.check(&guard::client_key(&ip), Instant::now()).is_err() {
+    if g.0.lookup(&ip).is_err() {
         tracing::warn!(client = %ip, no = %no, "12345 工单查询过于频繁，已拒绝");
         return fail(StatusCode::TOO_MANY_REQUESTS, json!({}), "查询过于频繁，请稍后再试".into()).await;
     }

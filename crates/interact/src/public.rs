@@ -1,35 +1,24 @@
 //! What the public pages of every part share: the form guard (a text captcha signed with
 //! the form secret, a per-client rate limit), the site a page belongs to, and rendering.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use gongkai_kernel::error::{Error, Result};
 use gongkai_kernel::site::Site;
-use gongkai_kernel::web::guard::{self, RateLimiter};
+use gongkai_kernel::web::guard::{self, FormGuard};
 use gongkai_kernel::web::{AppState, WebError};
 
 #[derive(Clone)]
-struct Guard {
-    limiter: Arc<RateLimiter>,
-    lookups: Arc<RateLimiter>,
-    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
-}
+struct Guard(FormGuard);
 
 /// Tracking-code look-ups per client address and hour: enough for anyone, too few to guess.
 pub const LOOKUPS_PER_HOUR: u32 = 60;
 
 pub fn attach(state: AppState) -> AppState {
     let per_hour = state.cfg.limits.public_submissions_per_hour;
-    state.with_ext(Guard {
-        limiter: Arc::new(RateLimiter::new(per_hour, Duration::from_secs(3600))),
-        lookups: Arc::new(RateLimiter::new(LOOKUPS_PER_HOUR, Duration::from_secs(3600))),
-        secret: Arc::new(tokio::sync::OnceCell::new()),
-    })
+    state.with_ext(Guard(FormGuard::new(per_hour, LOOKUPS_PER_HOUR)))
 }
 
 fn guard_of(state: &AppState) -> Result<Guard> {
@@ -39,7 +28,7 @@ fn guard_of(state: &AppState) -> Result<Guard> {
 /// The form secret (shared by every node through `settings`).
 pub async fn secret(state: &AppState) -> Result<Vec<u8>> {
     let g = guard_of(state)?;
-    Ok(g.secret.get_or_try_init(|| guard::shared_secret(&state.db)).await?.clone())
+    g.0.secret(&state.db).await
 }
 
 /// A new captcha question for a form: (question, token).
@@ -52,7 +41,7 @@ pub async fn check_submission(state: &AppState, ip: &str, token: &str, answer: &
     let secret = secret(state).await?;
     guard::verify(&secret, token, answer, gongkai_kernel::clock::now_ms()).map_err(|m| Error::field("answer", m))?;
     let g = guard_of(state)?;
-    if let Err(wait) = g.limiter.check(&guard::client_key(ip), Instant::now()) {
+    if let Err(wait) = g.0.submission(ip) {
         let mins = wait.as_secs().div_ceil(60).max(1);
         return Err(Error::TooMany(format!("提交过于频繁，请{mins}分钟后再试")));
     }
@@ -62,9 +51,7 @@ pub async fn check_submission(state: &AppState, ip: &str, token: &str, answer: &
 /// Count a tracking-code look-up; refused (and the caller logs it) past the hourly limit.
 pub fn check_lookup(state: &AppState, ip: &str) -> Result<()> {
     let g = guard_of(state)?;
-    g.lookups
-        .check(&guard::client_key(ip), Instant::now())
-        .map_err(|_| Error::TooMany("查询过于频繁，请稍后再试".into()))
+    g.0.lookup(ip).map_err(|_| Error::TooMany("查询过于频繁，请稍后再试".into()))
 }
 
 /// The open site a public page belongs to, by its code (404 for an unknown or closed one).

@@ -151,6 +151,39 @@ fn parse_answer(s: &str) -> Option<u32> {
     }
 }
 
+/// What one public form keeps per node: submissions and look-ups per client address and
+/// hour, and the shared form secret (read once from `settings`). Each slice attaches its own
+/// (wrapped in its own type), so one form's traffic does not use up another's limit.
+#[derive(Clone)]
+pub struct FormGuard {
+    submissions: std::sync::Arc<RateLimiter>,
+    lookups: std::sync::Arc<RateLimiter>,
+    secret: std::sync::Arc<tokio::sync::OnceCell<Vec<u8>>>,
+}
+
+impl FormGuard {
+    pub fn new(submissions_per_hour: u32, lookups_per_hour: u32) -> FormGuard {
+        let hour = Duration::from_secs(3600);
+        FormGuard {
+            submissions: std::sync::Arc::new(RateLimiter::new(submissions_per_hour, hour)),
+            lookups: std::sync::Arc::new(RateLimiter::new(lookups_per_hour, hour)),
+            secret: std::sync::Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+    /// The form secret, loaded on first use.
+    pub async fn secret(&self, db: &Db) -> Result<Vec<u8>> {
+        Ok(self.secret.get_or_try_init(|| shared_secret(db)).await?.clone())
+    }
+    /// Count a submission from `ip`; the wait until the next one is allowed past the limit.
+    pub fn submission(&self, ip: &str) -> std::result::Result<(), Duration> {
+        self.submissions.check(&client_key(ip), Instant::now())
+    }
+    /// Count a look-up (tracking code, order number) from `ip`.
+    pub fn lookup(&self, ip: &str) -> std::result::Result<(), Duration> {
+        self.lookups.check(&client_key(ip), Instant::now())
+    }
+}
+
 /// The secret for form tokens, shared by every node through the settings table: created
 /// at random on first use (a concurrent first use on another node keeps whichever row
 /// was inserted first). Load it once at startup and keep it in the app state.
