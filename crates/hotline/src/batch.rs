@@ -14,7 +14,7 @@ use gongkai_kernel::error::{Error, Result};
 use gongkai_kernel::web::AppState;
 
 use crate::service::{self, By, Intake, Intaken};
-use crate::store::{self, ClientRow, OrderKey};
+use crate::store::{self, ClientRow};
 
 /// The most intakes one transaction carries.
 const MAX_BATCH: usize = 128;
@@ -159,12 +159,5 @@ async fn alone(db: &Db, jobs: Vec<Job>) {
 
 async fn existing(db: &Db, keys: &[String]) -> Result<Vec<String>> {
     let mut h = db.read().await?;
-    let mut c = h.conn();
-    let mut found = Vec::new();
-    for k in keys {
-        if store::order_by(&mut c, OrderKey::Idem, k).await?.is_some() {
-            found.push(k.clone());
-        }
-    }
-    Ok(found)
+    store::stored_idem_keys(&mut h.conn(), keys).await
 }
