@@ -256,22 +256,6 @@ pub async fn order_by(c: &mut Conn<'_>, column: OrderKey, value: &str) -> Result
     Ok(with_conn!(c, x => { sqlx::query_as::<_, OrderRow>(sql).bind(value).fetch_optional(&mut **x).await })?)
 }
 
-/// Which of `keys` are stored as idempotency keys (one query for a whole batch).
-pub async fn stored_idem_keys(c: &mut Conn<'_>, keys: &[String]) -> Result<Vec<String>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT idem_key FROM hl_orders WHERE idem_key IN ({})", marks.join(", "));
-    Ok(with_conn!(c, x => {
-        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-        for k in keys {
-            q = q.bind(k);
-        }
-        q.fetch_all(&mut **x).await
-    })?)
-}
-
 #[derive(Debug, Clone, Copy)]
 pub enum OrderKey {
     No,

@@ -18,7 +18,9 @@ pub const LOOKUPS_PER_HOUR: u32 = 60;
 
 pub fn attach(state: AppState) -> AppState {
     let per_hour = state.cfg.limits.public_submissions_per_hour;
-    state.with_ext(Guard(FormGuard::new(per_hour, LOOKUPS_PER_HOUR)))
+    state
+        .with_ext(Guard(FormGuard::new(per_hour, LOOKUPS_PER_HOUR)))
+        .with_ext(gongkai_kernel::db::group::Group::<crate::messages::service::Submission>::default())
 }
 
 fn guard_of(state: &AppState) -> Result<Guard> {

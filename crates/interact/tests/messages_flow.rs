@@ -74,7 +74,7 @@ fn form(addressee: &str, agree: bool) -> SubmitForm {
 async fn submit(t: &TestDb, s: &Site, f: &SubmitForm) -> MessageRow {
     let idem = gongkai_kernel::random_token::<16>();
     let code = format!("LY20250101-{}", &idem[..6].to_uppercase());
-    service::submit(&t.db, s, f, &[], &idem, &code, "PASSWORD", IP).await.unwrap().0
+    service::prepare(&t.db, s, f, &[], &idem, &code, "PASSWORD", IP).await.unwrap().write(&t.db).await.unwrap().0
 }
 
 fn conflict(e: Error) -> String {

@@ -345,3 +345,63 @@ async fn tracking_look_ups_are_limited() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Concurrent submissions go through the group commit: each acknowledged one is stored
+/// once with its timeline entry, a key submitted several times at once creates one
+/// message and every answer names it, a bad submission among them gets its own errors,
+/// and the audit chain stays intact.
+#[tokio::test]
+async fn concurrent_submissions_are_stored_once() {
+    for t in testkit::backends().await {
+        let b = t.backend_name();
+        gongkai_kernel::demo::seed(&t.db).await.unwrap();
+        // The per-address limit raised: every request comes from 127.0.0.1.
+        let mut cfg = t.config();
+        cfg.limits.public_submissions_per_hour = 1000;
+        let state = AppState::with_slices(t.db.clone(), cfg, gongkai_interact::slices());
+        let s = TestServer::start_state(gongkai_interact::attach(state)).await;
+        let jyj = id_of(&t, "SELECT id FROM orgs WHERE short_name = $1", "区教育局").await;
+        let c = client();
+        let (_, token, answer) = open_form(&c, &s, "www").await;
+        let mut tasks = Vec::new();
+        for i in 0..36 {
+            // 30 different keys, then the same key six times; one bad phone among them.
+            let idem = if i < 30 { format!("burst-{b}-{i:04}-abcdefgh") } else { format!("burst-{b}-same-abcdefgh") };
+            let mut f = message(&jyj.to_string(), false);
+            if i == 7 {
+                f.retain(|(k, _)| *k != "phone");
+                f.push(("phone", "12345".into()));
+            }
+            let form = guarded(f, &idem, &token, &answer.to_string());
+            let (c, url) = (c.clone(), s.url("/hudong/www/liuyan/new"));
+            tasks.push(tokio::spawn(async move {
+                let r = c.post(url).form(&form).send().await.unwrap();
+                (r.status(), r.text().await.unwrap())
+            }));
+        }
+        let mut codes = Vec::new();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let (status, page) = task.await.unwrap();
+            if i == 7 {
+                assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+                assert!(page.contains("联系电话格式不正确"), "{b}: {page}");
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{b} #{i}: {page}");
+            codes.push(text_after(&page, "<strong class=\"msg-code\">"));
+        }
+        let same: std::collections::BTreeSet<&String> = codes[29..].iter().collect();
+        assert_eq!(same.len(), 1, "{b}: one message for the repeated key: {same:?}");
+        let all: std::collections::BTreeSet<&String> = codes.iter().collect();
+        assert_eq!(all.len(), 30, "{b}: 29 good keys and the repeated one");
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM msg_messages").await, 30, "{b}");
+        assert_eq!(
+            scalar(&t, "SELECT COUNT(*) FROM msg_events WHERE kind = 'submitted'").await,
+            30,
+            "{b}: one timeline entry each"
+        );
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM audit_log WHERE action = 'msg.submitted'").await, 30, "{b}");
+        let verdict = gongkai_kernel::audit::verify(&t.db).await.unwrap();
+        assert!(matches!(verdict, gongkai_kernel::audit::Verdict::Intact { .. }), "{b}: {verdict:?}");
+    }
+}

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use gongkai_kernel::db::group;
 use gongkai_kernel::error::{Error, Result};
 use gongkai_kernel::site::Site;
 use gongkai_kernel::web::guard;
@@ -198,7 +199,13 @@ pub async fn submit(
     let today = gongkai_kernel::clock::today();
     let code = service::tracking_code(today, &guard::readable_code(&secret, "msg-code", &idem, 6));
     let password = password_for(&secret, &idem);
-    match service::submit(&state.db, &site, &f.form, &files, &idem, &code, &password, &ip).await {
+    let done = match service::prepare(&state.db, &site, &f.form, &files, &idem, &code, &password, &ip).await {
+        Ok(service::Prepared::Stored(m)) => Ok((m, false)),
+        // Through the group commit: concurrent submissions share one transaction.
+        Ok(service::Prepared::New(s)) => group::submit(&state, s).await,
+        Err(e) => Err(e),
+    };
+    match done {
         // Committed before this page is sent: an acknowledged message survives a crash.
         Ok((m, created)) => receipt(&state, &site, &m, &password, !created),
         Err(e) => again(e).await,

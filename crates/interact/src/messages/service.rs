@@ -12,7 +12,7 @@ use gongkai_kernel::audit::{self, Actor};
 use gongkai_kernel::auth::{Perm, Principal};
 use gongkai_kernel::calendar::rules::{Calendar, format_date, parse_date};
 use gongkai_kernel::clock;
-use gongkai_kernel::db::{Conn, Db};
+use gongkai_kernel::db::{Conn, Db, group};
 use gongkai_kernel::error::{Error, FieldErrors, Result, is_unique_violation};
 use gongkai_kernel::org::Org;
 use gongkai_kernel::outbox;
@@ -214,12 +214,25 @@ fn validate_all(f: &SubmitForm, files: &[Upload]) -> Result<(rules::Submission, 
     }
 }
 
-/// The public form: validate, store the message and its attachments in one transaction,
-/// and return the message (and false when the idempotency key was seen before: nothing
-/// was created, no file stored again). `code` and `password` are derived from the key by
-/// the caller, so a retry shows the same ones.
+/// A checked public submission, ready to be written (alone or with others in one
+/// transaction through the group commit: [`Submission`] is a group-commit unit).
+pub struct Submission {
+    m: MessageRow,
+    files: Vec<(rules::CheckedFile, Vec<u8>)>,
+}
+
+/// What the checks found: a message stored before under the same key, or a new one.
+pub enum Prepared {
+    Stored(MessageRow),
+    New(Submission),
+}
+
+/// The public form's checks and reads, before any write: validate the fields and files,
+/// answer a key seen before with its message, resolve the addressee and the site's review
+/// levels. `code` and `password` are derived from the key by the caller, so a retry shows
+/// the same ones.
 #[allow(clippy::too_many_arguments)]
-pub async fn submit(
+pub async fn prepare(
     db: &Db,
     site: &Site,
     f: &SubmitForm,
@@ -228,33 +241,26 @@ pub async fn submit(
     code: &str,
     password: &str,
     ip: &str,
-) -> Result<(MessageRow, bool)> {
+) -> Result<Prepared> {
     let (s, checked) = validate_all(f, files)?;
     let idem_key = idem_key.trim();
     if !idem_ok(idem_key) {
         return Err(Error::field("idem", "表单已失效，请刷新页面后重新提交"));
     }
-    let today = clock::today();
-    // Everything read is read before the write transaction: the single SQLite writer is
-    // held only for the inserts (a repeated key is caught by the unique index below).
-    let (addressee_org_id, review_levels) = {
-        let mut h = db.read().await?;
-        let mut c = h.conn();
-        if let Some(existing) = store::by_idem_key(&mut c, idem_key).await? {
-            return Ok((existing, false));
+    let mut h = db.read().await?;
+    let mut c = h.conn();
+    if let Some(existing) = store::by_idem_key(&mut c, idem_key).await? {
+        return Ok(Prepared::Stored(existing));
+    }
+    let addressee_org_id = match s.addressee {
+        Addressee::Leader => site.org_id.ok_or_else(|| Error::field("addressee", "本网站未设置领导信箱"))?,
+        Addressee::Org(id) => {
+            org_of(&mut c, Some(id)).await?.ok_or_else(|| Error::field("addressee", "留言对象不存在"))?.id
         }
-        let org = match s.addressee {
-            Addressee::Leader => site.org_id.ok_or_else(|| Error::field("addressee", "本网站未设置领导信箱"))?,
-            Addressee::Org(id) => {
-                org_of(&mut c, Some(id)).await?.ok_or_else(|| Error::field("addressee", "留言对象不存在"))?.id
-            }
-        };
-        (org, store::review_levels(&mut c, site.id).await?)
     };
-    let mut tx = db.begin().await?;
-    let mut c = tx.conn();
+    let review_levels = store::review_levels(&mut c, site.id).await?;
     let now = clock::now_ms();
-    let mut m = MessageRow {
+    let m = MessageRow {
         code: code.to_string(),
         access_hash: hash_password(password),
         idem_key: Some(idem_key.to_string()),
@@ -269,45 +275,110 @@ pub async fn submit(
         email: s.email,
         agree_publish: s.agree as i64,
         state: State::Submitted.as_str().into(),
-        submitted_on: format_date(today),
+        submitted_on: format_date(clock::today()),
         review_levels,
         ip: ip.chars().take(64).collect(),
         created_at: now,
         updated_at: now,
         ..Default::default()
     };
-    m.id = match store::insert(&mut c, &m).await {
-        Ok(id) => id,
-        // The same key submitted at the same moment on another connection: that one won.
-        Err(e) if is_unique_violation(&e) => {
-            drop(tx);
-            let mut h = db.read().await?;
-            let existing = store::by_idem_key(&mut h.conn(), idem_key).await?;
-            return existing.map(|m| (m, false)).ok_or(e);
+    let files = checked.into_iter().zip(files).map(|(ck, u)| (ck, u.data.clone())).collect();
+    Ok(Prepared::New(Submission { m, files }))
+}
+
+impl Prepared {
+    /// Written alone (the public handler sends a new submission through the group commit
+    /// instead): the message, and false when the key was seen before (nothing created, no
+    /// file stored again).
+    pub async fn write(self, db: &Db) -> Result<(MessageRow, bool)> {
+        match self {
+            Prepared::Stored(m) => Ok((m, false)),
+            Prepared::New(s) => s.write(db).await,
         }
-        Err(e) => return Err(e),
-    };
-    let actor =
-        Actor {
-            user_id: None, name: "留言人（网上提交）".into(), role: "public".into(), org_id: None, ip: ip.into()
-        };
-    record(&mut c, &actor, &m, "submitted", "通过网站提交留言，等待受理", true).await?;
-    for (u, ck) in files.iter().zip(&checked) {
-        let meta = store::FileRow {
-            id: 0,
-            message_id: m.id,
-            name: ck.name.clone(),
-            content_type: ck.content_type.into(),
-            size: i64::try_from(u.data.len()).map_err(Error::internal)?,
-            sha256: audit::hex(&Sha256::digest(&u.data)),
-            created_at: now,
-        };
-        let fid = store::insert_file(&mut c, &meta, &u.data).await?;
-        let detail = json!({ "code": m.code, "name": meta.name, "size": meta.size, "sha256": meta.sha256 });
-        audit::append(&mut c, &actor, "msg.file_added", "msg_file", fid, detail).await?;
     }
-    tx.commit().await?;
-    Ok((m, true))
+}
+
+impl Submission {
+    fn key(&self) -> &str {
+        self.m.idem_key.as_deref().unwrap_or_default()
+    }
+
+    /// The message, its timeline entry and its files; only database errors after the checks.
+    async fn write_in(&self, c: &mut Conn<'_>) -> Result<MessageRow> {
+        let mut m = self.m.clone();
+        m.id = store::insert(c, &m).await?;
+        let actor = Actor {
+            user_id: None,
+            name: "留言人（网上提交）".into(),
+            role: "public".into(),
+            org_id: None,
+            ip: m.ip.clone(),
+        };
+        record(c, &actor, &m, "submitted", "通过网站提交留言，等待受理", true).await?;
+        for (ck, data) in &self.files {
+            let meta = store::FileRow {
+                id: 0,
+                message_id: m.id,
+                name: ck.name.clone(),
+                content_type: ck.content_type.into(),
+                size: i64::try_from(data.len()).map_err(Error::internal)?,
+                sha256: audit::hex(&Sha256::digest(data)),
+                created_at: m.created_at,
+            };
+            let fid = store::insert_file(c, &meta, data).await?;
+            let detail = json!({ "code": m.code, "name": meta.name, "size": meta.size, "sha256": meta.sha256 });
+            audit::append(c, &actor, "msg.file_added", "msg_file", fid, detail).await?;
+        }
+        Ok(m)
+    }
+
+    /// Written in its own transaction: (the message, whether it was created now).
+    pub async fn write(self, db: &Db) -> Result<(MessageRow, bool)> {
+        let mut tx = db.begin().await?;
+        match self.write_in(&mut tx.conn()).await {
+            Ok(m) => {
+                tx.commit().await?;
+                Ok((m, true))
+            }
+            // The same key submitted at the same moment on another connection: that one won.
+            Err(e) if is_unique_violation(&e) => {
+                drop(tx);
+                let mut h = db.read().await?;
+                let existing = store::by_idem_key(&mut h.conn(), self.key()).await?;
+                existing.map(|m| (m, false)).ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl group::Unit for Submission {
+    type Out = (MessageRow, bool);
+
+    fn key(&self) -> Option<&str> {
+        Some(Submission::key(self))
+    }
+
+    async fn write(&self, c: &mut Conn<'_>) -> Result<(MessageRow, bool)> {
+        self.write_in(c).await.map(|m| (m, true))
+    }
+
+    async fn alone(self, db: &Db) -> Result<(MessageRow, bool)> {
+        // Stored meanwhile (a repeated key in the batch): answer from the stored row.
+        let stored = {
+            let mut h = db.read().await?;
+            store::by_idem_key(&mut h.conn(), Submission::key(&self)).await?
+        };
+        match stored {
+            Some(m) => Ok((m, false)),
+            None => Submission::write(self, db).await,
+        }
+    }
+
+    async fn stored(db: &Db, keys: &[String]) -> Result<Vec<String>> {
+        let mut h = db.read().await?;
+        group::stored_keys(&mut h.conn(), "msg_messages", "idem_key", keys).await
+    }
 }
 
 fn need(ok: bool, what: &str) -> Result<()> {

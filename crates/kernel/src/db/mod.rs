@@ -2,6 +2,8 @@
 //! allows (`$n` placeholders, epoch-ms integers, ISO date text). A query body is written
 //! once inside `with_conn!` and compiled for each backend.
 
+pub mod group;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -141,7 +143,11 @@ impl Db {
     /// Connect (creating the SQLite file and its folder if needed) without migrating.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url).map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?;
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?
+                // JIT compiling a statistics or roll-up statement takes longer than running
+                // it (bench/RESULTS.md, hotline statistics); our statements are short.
+                .options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
