@@ -1253,7 +1253,9 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
     }
     let day = fmt_date(ms_to_local(now).date());
     let sys = "系统";
-    // Each rule: the timeline entries for what newly matches, then the flag.
+    // Each rule: the timeline entries for what newly matches, its orders' flag, then the
+    // legs' flag. Only newly late legs are looked at (through the due indexes): an order
+    // whose leg was flagged before was flagged with it, and every step re-computes it.
     let rules: [(&str, &str, &str, &str); 2] = [
         ("accept", "l.state = 'pending' AND l.accept_due < $1 AND l.overdue = 0", "超过签收时限", "overdue = 1"),
         ("handle", "l.state = 'accepted' AND l.handle_due < $1 AND l.overdue < 2", "超过办理时限", "overdue = 2"),
@@ -1268,10 +1270,18 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
             sqlx::query(sqlx::AssertSqlSafe(ins)).bind(now).bind(&day).bind(sys).bind(*value).bind(*text)
                 .execute(&mut **x).await.map(|r| r.rows_affected())
         })?;
-        let upd = format!("UPDATE hl_legs SET {set}, updated_at = $1 WHERE {}", cond.replace("l.", ""));
-        gongkai_kernel::with_conn!(&mut c, x => {
-            sqlx::query(sqlx::AssertSqlSafe(upd)).bind(now).execute(&mut **x).await.map(|r| r.rows_affected())
-        })?;
+        if n > 0 {
+            let orders = format!(
+                "UPDATE hl_orders SET overdue = 1, updated_at = $1
+                 WHERE overdue = 0 AND id IN (SELECT l.order_id FROM hl_legs l WHERE {cond})"
+            );
+            let legs = format!("UPDATE hl_legs SET {set}, updated_at = $1 WHERE {}", cond.replace("l.", ""));
+            for sql in [orders, legs] {
+                gongkai_kernel::with_conn!(&mut c, x => {
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(&mut **x).await.map(|r| r.rows_affected())
+                })?;
+            }
+        }
         if i == 0 {
             report.late_accept = n;
         } else {
@@ -1287,14 +1297,14 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
         )
         .bind(now).bind(&day).bind(sys).execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
-    gongkai_kernel::with_conn!(&mut c, x => {
-        sqlx::query(
-            "UPDATE hl_orders SET overdue = 1, updated_at = $1
-             WHERE overdue = 0 AND ((state = 'callback' AND callback_due < $1)
-               OR id IN (SELECT order_id FROM hl_legs WHERE overdue > 0 AND state IN ('pending', 'accepted')))",
-        )
-        .bind(now).execute(&mut **x).await.map(|r| r.rows_affected())
-    })?;
+    if report.late_callback > 0 {
+        gongkai_kernel::with_conn!(&mut c, x => {
+            sqlx::query(
+                "UPDATE hl_orders SET overdue = 1, updated_at = $1 WHERE state = 'callback' AND callback_due < $1 AND overdue = 0",
+            )
+            .bind(now).execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
     // Reminders: handling due within the next 24 hours, once per due instant.
     let soon = now + 86_400_000;
     report.reminded = gongkai_kernel::with_conn!(&mut c, x => {
@@ -1306,13 +1316,15 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
         )
         .bind(now).bind(&day).bind(sys).bind(soon).execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
-    gongkai_kernel::with_conn!(&mut c, x => {
-        sqlx::query(
-            "UPDATE hl_legs SET reminded = handle_due
-             WHERE state = 'accepted' AND handle_due >= $1 AND handle_due < $2 AND reminded <> handle_due",
-        )
-        .bind(now).bind(soon).execute(&mut **x).await.map(|r| r.rows_affected())
-    })?;
+    if report.reminded > 0 {
+        gongkai_kernel::with_conn!(&mut c, x => {
+            sqlx::query(
+                "UPDATE hl_legs SET reminded = handle_due
+                 WHERE state = 'accepted' AND handle_due >= $1 AND handle_due < $2 AND reminded <> handle_due",
+            )
+            .bind(now).bind(soon).execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
     tx.commit().await?;
     Ok(report)
 }
