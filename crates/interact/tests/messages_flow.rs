@@ -433,3 +433,34 @@ async fn the_demo_has_every_state() {
         assert!(s.total.replied > s.total.replied_on_time && s.total.replied_on_time > 0, "{b}: {:?}", s.total);
     }
 }
+
+/// Two keys whose derived tracking codes collide: the second message gets a longer code
+/// (the same on every retry of its key), nothing fails.
+#[tokio::test]
+async fn a_tracking_code_drawn_twice_is_lengthened() {
+    for t in testkit::backends().await {
+        let b = t.backend_name();
+        gongkai_kernel::demo::seed(&t.db).await.unwrap();
+        let www = site(&t, "www").await;
+        let code = "LY20250101-SAME22";
+        let first = |key: &'static str| {
+            let (db, www) = (t.db.clone(), www.clone());
+            async move {
+                service::prepare(&db, &www, &form("leader", false), &[], key, code, "PASSWORD", IP)
+                    .await
+                    .unwrap()
+                    .write(&db)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, created_a) = first("collide-key-one-0001").await;
+        let (b2, created_b) = first("collide-key-two-0002").await;
+        assert!(created_a && created_b, "{b}");
+        assert_eq!(a.code, code);
+        assert!(b2.code.starts_with(code) && b2.code.len() == code.len() + 4, "{b}: {}", b2.code);
+        let (again, created) = first("collide-key-two-0002").await;
+        assert!(!created, "{b}: a retry creates nothing");
+        assert_eq!(again.code, b2.code, "{b}: and shows the same code");
+    }
+}

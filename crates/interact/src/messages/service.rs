@@ -193,6 +193,12 @@ pub fn tracking_code(on: Date, suffix: &str) -> String {
     format!("LY{}{:02}{:02}-{suffix}", on.year(), on.month() as u8, on.day())
 }
 
+/// A tracking code lengthened by four characters derived from the idempotency key, for
+/// the rare submission whose code another message drew first.
+fn longer_code(code: &str, idem_key: &str) -> String {
+    format!("{code}{}", gongkai_kernel::web::guard::readable_code(b"msg", "msg-code-longer", idem_key, 4))
+}
+
 pub fn idem_ok(key: &str) -> bool {
     (16..=64).contains(&key.len()) && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
@@ -333,21 +339,32 @@ impl Submission {
     }
 
     /// Written in its own transaction: (the message, whether it was created now).
-    pub async fn write(self, db: &Db) -> Result<(MessageRow, bool)> {
-        let mut tx = db.begin().await?;
-        match self.write_in(&mut tx.conn()).await {
-            Ok(m) => {
-                tx.commit().await?;
-                Ok((m, true))
+    pub async fn write(mut self, db: &Db) -> Result<(MessageRow, bool)> {
+        let mut lengthened = false;
+        loop {
+            let mut tx = db.begin().await?;
+            match self.write_in(&mut tx.conn()).await {
+                Ok(m) => {
+                    tx.commit().await?;
+                    return Ok((m, true));
+                }
+                Err(e) if is_unique_violation(&e) => {
+                    drop(tx);
+                    let mut h = db.read().await?;
+                    // The same key submitted at the same moment on another connection: that one won.
+                    if let Some(m) = store::by_idem_key(&mut h.conn(), self.key()).await? {
+                        return Ok((m, false));
+                    }
+                    // Another message drew the same tracking code (its derived part is short
+                    // to read out): lengthen it, the same way for every retry of this key.
+                    if lengthened {
+                        return Err(e);
+                    }
+                    self.m.code = longer_code(&self.m.code, self.key());
+                    lengthened = true;
+                }
+                Err(e) => return Err(e),
             }
-            // The same key submitted at the same moment on another connection: that one won.
-            Err(e) if is_unique_violation(&e) => {
-                drop(tx);
-                let mut h = db.read().await?;
-                let existing = store::by_idem_key(&mut h.conn(), self.key()).await?;
-                existing.map(|m| (m, false)).ok_or(e)
-            }
-            Err(e) => Err(e),
         }
     }
 }
