@@ -169,7 +169,10 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // An embedded file cannot drop a connection: no ping before each use (a round
+            // trip to the connection's thread; about a sixth of an Open311 intake's).
             let write = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 // Writers queue here; a burst waits rather than failing.
                 .acquire_timeout(Duration::from_secs(60))
@@ -177,6 +180,7 @@ impl Db {
                 .await
                 .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
             let read = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base.read_only(true))
