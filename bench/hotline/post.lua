@@ -19,6 +19,8 @@ end
 
 function init(args)
   counter = 0
+  think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+  math.randomseed(tid * 7919 + os.time())
   ids = {}
   statuses = {}
   key = os.getenv("BENCH_KEY")
@@ -29,6 +31,15 @@ function init(args)
   address = enc("东湖街道青年路社区青年路 88 号门前")
   name = enc("林")
   given = enc("秀英")
+end
+
+-- Paced runs: each connection is a client that pauses a random think time (exponential,
+-- mean BENCH_THINK_MS) after every answer, so the offered rate is about
+-- connections / (think + latency). Unset or 0: closed loop, the next request at once.
+if (tonumber(os.getenv("BENCH_THINK_MS") or "0") or 0) > 0 then
+  function delay()
+    return math.floor(-think * math.log(1 - math.random()))
+  end
 end
 
 function request()
