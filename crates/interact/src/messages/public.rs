@@ -200,9 +200,8 @@ pub async fn submit(
     let code = service::tracking_code(today, &guard::readable_code(&secret, "msg-code", &idem, 6));
     let password = password_for(&secret, &idem);
     let done = match service::prepare(&state.db, &site, &f.form, &files, &idem, &code, &password, &ip).await {
-        Ok(service::Prepared::Stored(m)) => Ok((m, false)),
         // Through the group commit: concurrent submissions share one transaction.
-        Ok(service::Prepared::New(s)) => group::submit(&state, s).await,
+        Ok(s) => group::submit(&state, s).await,
         Err(e) => Err(e),
     };
     match done {

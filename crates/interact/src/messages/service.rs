@@ -227,16 +227,10 @@ pub struct Submission {
     files: Vec<(rules::CheckedFile, Vec<u8>)>,
 }
 
-/// What the checks found: a message stored before under the same key, or a new one.
-pub enum Prepared {
-    Stored(MessageRow),
-    New(Submission),
-}
-
 /// The public form's checks and reads, before any write: validate the fields and files,
-/// answer a key seen before with its message, resolve the addressee and the site's review
-/// levels. `code` and `password` are derived from the key by the caller, so a retry shows
-/// the same ones.
+/// resolve the addressee and the site's review levels. `code` and `password` are derived
+/// from the key by the caller, so a retry shows the same ones. A key stored before is
+/// answered when writing (the public handler also looks it up before the captcha).
 #[allow(clippy::too_many_arguments)]
 pub async fn prepare(
     db: &Db,
@@ -247,7 +241,7 @@ pub async fn prepare(
     code: &str,
     password: &str,
     ip: &str,
-) -> Result<Prepared> {
+) -> Result<Submission> {
     let (s, checked) = validate_all(f, files)?;
     let idem_key = idem_key.trim();
     if !idem_ok(idem_key) {
@@ -255,9 +249,6 @@ pub async fn prepare(
     }
     let mut h = db.read().await?;
     let mut c = h.conn();
-    if let Some(existing) = store::by_idem_key(&mut c, idem_key).await? {
-        return Ok(Prepared::Stored(existing));
-    }
     let addressee_org_id = match s.addressee {
         Addressee::Leader => site.org_id.ok_or_else(|| Error::field("addressee", "本网站未设置领导信箱"))?,
         Addressee::Org(id) => {
@@ -289,19 +280,7 @@ pub async fn prepare(
         ..Default::default()
     };
     let files = checked.into_iter().zip(files).map(|(ck, u)| (ck, u.data.clone())).collect();
-    Ok(Prepared::New(Submission { m, files }))
-}
-
-impl Prepared {
-    /// Written alone (the public handler sends a new submission through the group commit
-    /// instead): the message, and false when the key was seen before (nothing created, no
-    /// file stored again).
-    pub async fn write(self, db: &Db) -> Result<(MessageRow, bool)> {
-        match self {
-            Prepared::Stored(m) => Ok((m, false)),
-            Prepared::New(s) => s.write(db).await,
-        }
-    }
+    Ok(Submission { m, files })
 }
 
 impl Submission {
@@ -338,7 +317,8 @@ impl Submission {
         Ok(m)
     }
 
-    /// Written in its own transaction: (the message, whether it was created now).
+    /// Written in its own transaction: the message, and false when its key was stored
+    /// before (nothing created, no file stored again).
     pub async fn write(mut self, db: &Db) -> Result<(MessageRow, bool)> {
         let mut lengthened = false;
         loop {

@@ -145,8 +145,9 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| Error::Internal(format!("数据库地址无效：{e}")))?
-                // JIT compiling a statistics or roll-up statement takes longer than running
-                // it (bench/RESULTS.md, hotline statistics); our statements are short.
+                // JIT compiles each large statement before running it: measured on the
+                // hotline's statistics statement over one day's 536,099 timeline entries,
+                // 1.69 s with JIT and 1.57 s without; nothing here runs long enough to repay it.
                 .options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
