@@ -19,7 +19,7 @@
 #   the paced Open311 run: each connection pauses a random think time, mean CONNS/RATE s, after
 #   each answer; a little above the target since each client also waits for its answers)
 #   SWEEP_ORDERS=1000000 STATS_ORDERS=10000000 STATS_REQUESTS=10
-#   PARTS=open311,sweep,stats BACKENDS=sqlite,postgresql (a subset for trials; not for the record)
+#   PARTS=open311,sweep,stats BACKENDS=sqlite,postgresql (a subset: the report names what it ran)
 #   PG_URL=postgres://postgres@127.0.0.1:5432 (a server where scratch databases may be made, as a
 #   superuser: the bulk load turns foreign-key triggers off for its session)
 # Targets (issue 7): Open311 ≥ 2,000 creations/s on SQLite with p99 < 50 ms; the sweep over
