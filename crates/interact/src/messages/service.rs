@@ -771,64 +771,80 @@ pub struct Sweep {
 }
 
 /// The job: re-date open messages on the current calendar, remind one working day before
-/// the due date, flag overdue messages and raise the 3-month alarm. One transaction per
-/// message; an unchanged message is not written.
+/// the due date, flag overdue messages and raise the 3-month alarm. The open messages are
+/// read once; only those that change are written, each re-read under the write lock (a
+/// step taken meanwhile wins), in transactions of up to 100, so the single writer is not
+/// held once per open message.
 pub async fn sweep(db: &Db, today: Date) -> Result<Sweep> {
     let cal = gongkai_kernel::calendar::service::load(db).await?;
-    let ids = {
+    let open = {
         let mut h = db.read().await?;
-        store::open_ids(&mut h.conn()).await?
+        store::open_messages(&mut h.conn()).await?
     };
+    let mut out = Sweep { checked: open.iter().filter(|m| clock_view(m).is_some()).count(), ..Default::default() };
+    let changing: Vec<i64> = open.iter().filter(|m| swept(&cal, m, today).is_some()).map(|m| m.id).collect();
+    drop(open);
     let actor = Actor::system("msg.sweep");
-    let mut out = Sweep::default();
-    for id in ids {
+    for ids in changing.chunks(100) {
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        let Some(mut m) = store::get(&mut c, id, true).await? else { continue };
-        let Some(view) = clock_view(&m) else { continue };
-        out.checked += 1;
-        let f = rules::flags(&cal, &view, today);
-        let before = m.clone();
-        let mut events: Vec<(&str, String)> = Vec::new();
-        let due = f.due.map(format_date);
-        if view.state.clock_runs() && due != m.due_on && m.due_on.is_some() {
-            out.redated += 1;
-            events.push((
-                "redated",
-                format!(
-                    "工作日历调整，办理期限由{}改为{}",
-                    m.due_on.clone().unwrap_or_default(),
-                    due.clone().unwrap_or_default()
-                ),
-            ));
-        }
-        if view.state.clock_runs() {
-            m.due_on = due;
-        }
-        m.overdue = f.overdue as i64;
-        m.alarm = f.alarm as i64;
-        if f.overdue && before.overdue == 0 {
-            out.overdue += 1;
-            events.push(("overdue", format!("已超过办理期限（{}）", m.due_on.clone().unwrap_or_default())));
-        }
-        if f.alarm && before.alarm == 0 {
-            out.alarmed += 1;
-            events.push(("alarm", format!("提交已满{}天仍未答复：三个月未答复预警，请立即办理", rules::ALARM_DAYS)));
-        }
-        if f.remind {
-            m.reminded_due = m.due_on.clone();
-            out.reminded += 1;
-            events.push(("reminder", format!("办理期限（{}）将至，请抓紧办理", m.due_on.clone().unwrap_or_default())));
-        }
-        if events.is_empty() && m.due_on == before.due_on && m.overdue == before.overdue && m.alarm == before.alarm {
-            continue;
-        }
-        m.updated_at = clock::now_ms();
-        store::save(&mut c, &m).await?;
-        for (kind, text) in events {
-            record(&mut c, &actor, &m, kind, &text, false).await?;
+        for &id in ids {
+            let Some(m) = store::get(&mut c, id, true).await? else { continue };
+            let Some((m, events)) = swept(&cal, &m, today) else { continue };
+            for (kind, _) in &events {
+                match *kind {
+                    "redated" => out.redated += 1,
+                    "overdue" => out.overdue += 1,
+                    "alarm" => out.alarmed += 1,
+                    _ => out.reminded += 1,
+                }
+            }
+            store::save(&mut c, &m).await?;
+            for (kind, text) in events {
+                record(&mut c, &actor, &m, kind, &text, false).await?;
+            }
         }
         tx.commit().await?;
     }
     Ok(out)
+}
+
+/// What the sweep changes on one message: the message as it should be and its timeline
+/// entries ("redated", "overdue", "alarm", "reminder"); None when nothing changes.
+fn swept(cal: &Calendar, before: &MessageRow, today: Date) -> Option<(MessageRow, Vec<(&'static str, String)>)> {
+    let view = clock_view(before)?;
+    let f = rules::flags(cal, &view, today);
+    let mut m = before.clone();
+    let mut events: Vec<(&'static str, String)> = Vec::new();
+    let due = f.due.map(format_date);
+    if view.state.clock_runs() && due != m.due_on && m.due_on.is_some() {
+        events.push((
+            "redated",
+            format!(
+                "工作日历调整，办理期限由{}改为{}",
+                m.due_on.clone().unwrap_or_default(),
+                due.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if view.state.clock_runs() {
+        m.due_on = due;
+    }
+    m.overdue = f.overdue as i64;
+    m.alarm = f.alarm as i64;
+    if f.overdue && before.overdue == 0 {
+        events.push(("overdue", format!("已超过办理期限（{}）", m.due_on.clone().unwrap_or_default())));
+    }
+    if f.alarm && before.alarm == 0 {
+        events.push(("alarm", format!("提交已满{}天仍未答复：三个月未答复预警，请立即办理", rules::ALARM_DAYS)));
+    }
+    if f.remind {
+        m.reminded_due = m.due_on.clone();
+        events.push(("reminder", format!("办理期限（{}）将至，请抓紧办理", m.due_on.clone().unwrap_or_default())));
+    }
+    if events.is_empty() && m.due_on == before.due_on && m.overdue == before.overdue && m.alarm == before.alarm {
+        return None;
+    }
+    m.updated_at = clock::now_ms();
+    Some((m, events))
 }

@@ -136,10 +136,10 @@ pub async fn by_idem_key(c: &mut Conn<'_>, key: &str) -> Result<Option<MessageRo
 }
 
 /// Messages the sweep looks at: not answered yet, or flagged.
-pub async fn open_ids(c: &mut Conn<'_>) -> Result<Vec<i64>> {
+pub async fn open_messages(c: &mut Conn<'_>) -> Result<Vec<MessageRow>> {
     Ok(with_conn!(c, x => {
-        sqlx::query_scalar(
-            "SELECT id FROM msg_messages WHERE state NOT IN ('sent', 'published', 'rejected') OR overdue = 1 OR alarm = 1 ORDER BY id",
+        sqlx::query_as::<_, MessageRow>(
+            "SELECT * FROM msg_messages WHERE state NOT IN ('sent', 'published', 'rejected') OR overdue = 1 OR alarm = 1 ORDER BY id",
         )
         .fetch_all(&mut **x).await
     })?)
