@@ -32,6 +32,21 @@ pub struct Event {
     pub payload: String,
 }
 
+/// How far back a follower looks for events that committed late: PostgreSQL sequence
+/// values can become visible out of order. SQLite's one writer commits in id order.
+pub const LATE_WINDOW_MS: i64 = 60_000;
+
+/// Whether a follower should re-read the trailing window now: never on SQLite, on
+/// PostgreSQL at most once a second (a wake-up after every public submission would
+/// otherwise re-read the last minute of events each time). Updates `last`.
+pub fn late_window_due(db: &crate::db::Db, last: &mut i64, now: i64) -> bool {
+    if matches!(db, crate::db::Db::Sqlite { .. }) || now - *last < 1_000 {
+        return false;
+    }
+    *last = now;
+    true
+}
+
 /// The highest event id now (0 for an empty outbox): where a fresh follower starts.
 pub async fn head(db: &crate::db::Db) -> Result<i64> {
     let mut h = db.read().await?;

@@ -8,16 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gongkai_kernel::Result;
-use gongkai_kernel::outbox::Event;
+use gongkai_kernel::outbox::{Event, LATE_WINDOW_MS as WINDOW_MS};
 use gongkai_kernel::with_conn;
 
 use crate::Portal;
 
 /// How long a wake-up waits for the rest of a burst of writes before reading.
 pub const COALESCE_MS: u64 = 20;
-
-/// How far back each read looks for events that committed late.
-const WINDOW_MS: i64 = 60_000;
 
 pub fn spawn(p: Portal, every_ms: u64, wake: Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
@@ -45,24 +42,36 @@ pub struct Follower {
     pub after: i64,
     /// Events applied within the window: id → their `at`.
     seen: HashMap<i64, i64>,
+    /// When the trailing window was last re-read.
+    late_at: i64,
 }
 
 impl Follower {
     /// Read and apply what is new; returns how many events were applied.
     pub async fn step(&mut self, p: &Portal) -> Result<usize> {
-        let since = gongkai_kernel::clock::now_ms() - WINDOW_MS;
+        let now = gongkai_kernel::clock::now_ms();
+        let since = now - WINDOW_MS;
+        let late = gongkai_kernel::outbox::late_window_due(&p.db, &mut self.late_at, now);
         let events: Vec<Event> = {
             let mut h = p.db.read().await?;
             let mut c = h.conn();
             with_conn!(&mut c, x => {
-                sqlx::query_as::<_, Event>(
-                    "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id > $1 OR at >= $2 ORDER BY id LIMIT 5000",
+                let mut events = sqlx::query_as::<_, Event>(
+                    "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT 5000",
                 )
-                .bind(self.after).bind(since).fetch_all(&mut **x).await
+                .bind(self.after).fetch_all(&mut **x).await?;
+                if late {
+                    events.extend(sqlx::query_as::<_, Event>(
+                        "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id <= $1 AND at >= $2 ORDER BY id LIMIT 20000",
+                    )
+                    .bind(self.after).bind(since).fetch_all(&mut **x).await?);
+                }
+                Ok::<_, sqlx::Error>(events)
             })?
         };
         let fresh: Vec<&Event> = events.iter().filter(|e| !self.seen.contains_key(&e.id)).collect();
-        if fresh.len() > 500 {
+        // Only events that touch pages count: a flood of public submissions is not an import.
+        if fresh.iter().filter(|e| touches_pages(&e.topic)).count() > 500 {
             // A bulk import: cheaper to start over than to trace each item.
             p.cache.clear();
             p.sites.forget();
@@ -81,6 +90,21 @@ impl Follower {
         self.seen.retain(|_, at| *at >= since - WINDOW_MS);
         Ok(n)
     }
+}
+
+/// Whether an event's topic is one [`apply`] acts on.
+fn touches_pages(topic: &str) -> bool {
+    matches!(
+        topic,
+        "item.changed"
+            | "item.published"
+            | "column.changed"
+            | "site.changed"
+            | "topic.changed"
+            | "catalogue.changed"
+            | "org.changed"
+            | "reference.changed"
+    )
 }
 
 /// The cache tags one event touches.

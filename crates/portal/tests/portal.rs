@@ -335,6 +335,24 @@ async fn cache_revalidation_compression_and_invalidation() {
         let _ = get(&other).await;
         let hits_after = portal(&srv).cache.hits.load(std::sync::atomic::Ordering::Relaxed);
         assert!(hits_after > hits_before, "{name}: an untouched column page was served from the cache");
+
+        // A flood of public submissions (600 message events at once) is not an import:
+        // the cache is kept.
+        {
+            let mut tx = t.db.begin().await.unwrap();
+            let mut c = tx.conn();
+            for i in 0..600 {
+                gongkai_kernel::outbox::emit(&mut c, "msg.message", i, serde_json::json!({ "state": "submitted" }))
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        srv.state.changes.notify_one();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let _ = get(&other).await;
+        let hits_flood = portal(&srv).cache.hits.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(hits_flood > hits_after, "{name}: the column page is still cached after the flood");
     }
 }
 

@@ -257,9 +257,7 @@ pub async fn outbox_covers(db: &Db, after: i64) -> Result<bool> {
     Ok(min.is_none_or(|m| m <= after + 1))
 }
 
-/// How far back each read looks for events that committed late (PostgreSQL sequence
-/// values can become visible out of order).
-pub const WINDOW_MS: i64 = 60_000;
+use gongkai_kernel::outbox::LATE_WINDOW_MS as WINDOW_MS;
 
 /// What a follower step found.
 #[derive(Debug, Default)]
@@ -277,22 +275,27 @@ pub struct Follower {
     /// The index generation it feeds; another one restarts it from that one's position.
     pub generation: Option<std::path::PathBuf>,
     seen: HashMap<i64, i64>,
+    /// When the trailing window was last re-read.
+    late_at: i64,
 }
 
 impl Follower {
     pub fn new(after: i64) -> Follower {
-        Follower { after, generation: None, seen: HashMap::new() }
+        Follower { after, ..Default::default() }
     }
 
     /// A follower of one generation, from the outbox position it was built at.
     pub fn bound(after: i64, generation: Option<std::path::PathBuf>) -> Follower {
-        Follower { after, generation, seen: HashMap::new() }
+        Follower { after, generation, ..Default::default() }
     }
 
-    /// One read: up to 5,000 new events, plus the late committers of the trailing window.
-    /// `more` says the caller should read again at once.
+    /// One read: up to 5,000 new events, plus (on PostgreSQL, at most once a second) the
+    /// late committers of the trailing window. `more` says the caller should read again
+    /// at once.
     pub async fn read(&mut self, db: &Db) -> Result<Batch> {
-        let since = gongkai_kernel::clock::now_ms() - WINDOW_MS;
+        let now = gongkai_kernel::clock::now_ms();
+        let since = now - WINDOW_MS;
+        let late_due = gongkai_kernel::outbox::late_window_due(db, &mut self.late_at, now);
         let (new, late): (Vec<Event>, Vec<Event>) = {
             let mut h = db.read().await?;
             let mut c = h.conn();
@@ -301,10 +304,14 @@ impl Follower {
                     "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id > $1 ORDER BY id LIMIT 5000",
                 )
                 .bind(self.after).fetch_all(&mut **x).await?;
-                let late = sqlx::query_as::<_, Event>(
-                    "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id <= $1 AND at >= $2 ORDER BY id DESC LIMIT 20000",
-                )
-                .bind(self.after).bind(since).fetch_all(&mut **x).await?;
+                let late = if late_due {
+                    sqlx::query_as::<_, Event>(
+                        "SELECT id, at, topic, entity_id, payload FROM outbox WHERE id <= $1 AND at >= $2 ORDER BY id DESC LIMIT 20000",
+                    )
+                    .bind(self.after).bind(since).fetch_all(&mut **x).await?
+                } else {
+                    Vec::new()
+                };
                 Ok::<_, sqlx::Error>((new, late))
             })?
         };
