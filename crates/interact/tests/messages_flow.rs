@@ -74,7 +74,7 @@ fn form(addressee: &str, agree: bool) -> SubmitForm {
 async fn submit(t: &TestDb, s: &Site, f: &SubmitForm) -> MessageRow {
     let idem = gongkai_kernel::random_token::<16>();
     let code = format!("LY20250101-{}", &idem[..6].to_uppercase());
-    service::prepare(&t.db, s, f, &[], &idem, &code, "PASSWORD", IP).await.unwrap().write(&t.db).await.unwrap().0
+    service::prepare(&t.db, s, f, Vec::new(), &idem, &code, "PASSWORD", IP).await.unwrap().write(&t.db).await.unwrap().0
 }
 
 fn conflict(e: Error) -> String {
@@ -446,7 +446,7 @@ async fn a_tracking_code_drawn_twice_is_lengthened() {
         let first = |key: &'static str| {
             let (db, www) = (t.db.clone(), www.clone());
             async move {
-                service::prepare(&db, &www, &form("leader", false), &[], key, code, "PASSWORD", IP)
+                service::prepare(&db, &www, &form("leader", false), Vec::new(), key, code, "PASSWORD", IP)
                     .await
                     .unwrap()
                     .write(&db)

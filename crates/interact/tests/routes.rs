@@ -53,12 +53,13 @@ async fn message_with_file(t: &TestDb) -> (i64, i64) {
     };
     let files = [rules::Upload { name: "说明.pdf".into(), data: b"%PDF-1.7 test".to_vec() }];
     let idem = "routes-matrix-key-0001";
-    let (m, _) = service::prepare(&t.db, &site, &form, &files, idem, "LY20260101-ROUTES", "PASSWORD", "127.0.0.1")
-        .await
-        .unwrap()
-        .write(&t.db)
-        .await
-        .unwrap();
+    let (m, _) =
+        service::prepare(&t.db, &site, &form, files.to_vec(), idem, "LY20260101-ROUTES", "PASSWORD", "127.0.0.1")
+            .await
+            .unwrap()
+            .write(&t.db)
+            .await
+            .unwrap();
     let fid = one(t, "SELECT MAX(id) FROM msg_files").await;
     (m.id, fid)
 }

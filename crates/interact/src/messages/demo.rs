@@ -169,7 +169,8 @@ pub async fn seed(db: &Db, today: Date) -> Result<bool> {
         let submitted = today - Duration::days(age);
         let idem = format!("demo-message-{i:04}-{}", gongkai_kernel::random_token::<4>());
         let code = service::tracking_code(submitted, &format!("DM{i:04}"));
-        let (m, _) = service::prepare(db, s, &form, &[], &idem, &code, DEMO_PASSWORD, ip).await?.write(db).await?;
+        let (m, _) =
+            service::prepare(db, s, &form, Vec::new(), &idem, &code, DEMO_PASSWORD, ip).await?.write(db).await?;
         let id = m.id;
         if st == State::Rejected {
             service::reject(db, &desk, ip, id, "out_of_scope", "属司法程序处理事项，请通过司法途径解决").await?;

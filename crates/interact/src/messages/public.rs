@@ -199,7 +199,7 @@ pub async fn submit(
     let today = gongkai_kernel::clock::today();
     let code = service::tracking_code(today, &guard::readable_code(&secret, "msg-code", &idem, 6));
     let password = password_for(&secret, &idem);
-    let done = match service::prepare(&state.db, &site, &f.form, &files, &idem, &code, &password, &ip).await {
+    let done = match service::prepare(&state.db, &site, &f.form, files, &idem, &code, &password, &ip).await {
         // Through the group commit: concurrent submissions share one transaction.
         Ok(s) => group::submit(&state, s).await,
         Err(e) => Err(e),

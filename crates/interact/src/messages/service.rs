@@ -236,13 +236,13 @@ pub async fn prepare(
     db: &Db,
     site: &Site,
     f: &SubmitForm,
-    files: &[Upload],
+    files: Vec<Upload>,
     idem_key: &str,
     code: &str,
     password: &str,
     ip: &str,
 ) -> Result<Submission> {
-    let (s, checked) = validate_all(f, files)?;
+    let (s, checked) = validate_all(f, &files)?;
     let idem_key = idem_key.trim();
     if !idem_ok(idem_key) {
         return Err(Error::field("idem", "表单已失效，请刷新页面后重新提交"));
@@ -279,7 +279,7 @@ pub async fn prepare(
         updated_at: now,
         ..Default::default()
     };
-    let files = checked.into_iter().zip(files).map(|(ck, u)| (ck, u.data.clone())).collect();
+    let files = checked.into_iter().zip(files).map(|(ck, u)| (ck, u.data)).collect();
     Ok(Submission { m, files })
 }
 
