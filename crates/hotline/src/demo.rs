@@ -373,9 +373,12 @@ async fn seed_orders(c: &mut Conn<'_>, env: &Env, today: time::Date) -> Result<u
                 updated_at: start,
                 ..Default::default()
             };
-            o.id = store::insert_order(c, &o).await?;
+            o.id = gongkai_kernel::db::next_ids(c, "hl_orders", 1)
+                .await?
+                .pop()
+                .ok_or_else(|| gongkai_kernel::error::Error::Internal("no id".into()))?;
             o.no = rules::order_no(clock::ms_to_local(start).date(), o.id);
-            store::set_no(c, o.id, &o.no).await?;
+            store::insert_orders(c, &[&o]).await?;
             let main_org =
                 cat.and_then(|c| c.default_org_id).or_else(|| place.and_then(|p| p.org_id)).unwrap_or(fallback_org);
             let code = cat.map(|c| c.code.clone()).unwrap_or_default();

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use gongkai_kernel::audit::Actor;
-use gongkai_kernel::db::{Backend, Conn};
+use gongkai_kernel::db::{Backend, Conn, value_rows};
 use gongkai_kernel::error::Result;
 use gongkai_kernel::with_conn;
 
@@ -206,16 +206,24 @@ macro_rules! bind_order_fields {
     };
 }
 
-/// Insert a new order; `o.no` may be a placeholder the service replaces once the id is known.
-pub async fn insert_order(c: &mut Conn<'_>, o: &OrderRow) -> Result<i64> {
-    let sql = format!(
-        "INSERT INTO hl_orders ({ORDER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
-           $20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36,$37,$38,$39,$40,$41,$42,$43,$44,$45,$46,$47)
-         RETURNING id"
-    );
-    Ok(with_conn!(c, x => {
-        bind_order_fields!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), o).fetch_one(&mut **x).await
-    })?)
+/// Rows of one multi-row INSERT of orders (48 values each, within both backends' limits).
+const ORDER_ROWS: usize = 128;
+
+/// Insert new orders whose ids were taken with [`gongkai_kernel::db::next_ids`] (so each
+/// has its final number), with one multi-row statement per 128.
+pub async fn insert_orders(c: &mut Conn<'_>, orders: &[&OrderRow]) -> Result<()> {
+    const COLS: usize = 48;
+    for chunk in orders.chunks(ORDER_ROWS) {
+        let sql = format!("INSERT INTO hl_orders ({ORDER_COLS}, id) VALUES {}", value_rows(chunk.len(), COLS));
+        with_conn!(c, x => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for o in chunk {
+                q = bind_order_fields!(q, o).bind(o.id);
+            }
+            q.execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 /// Write back every field of an order.
@@ -225,13 +233,6 @@ pub async fn save_order(c: &mut Conn<'_>, o: &OrderRow) -> Result<()> {
     let sql = format!("UPDATE hl_orders SET {} WHERE id = $48", sets.join(", "));
     with_conn!(c, x => {
         bind_order_fields!(sqlx::query(sqlx::AssertSqlSafe(sql)), o).bind(o.id).execute(&mut **x).await.map(|r| r.rows_affected())
-    })?;
-    Ok(())
-}
-
-pub async fn set_no(c: &mut Conn<'_>, id: i64, no: &str) -> Result<()> {
-    with_conn!(c, x => {
-        sqlx::query("UPDATE hl_orders SET no = $2 WHERE id = $1").bind(id).bind(no).execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -340,6 +341,41 @@ pub struct NewEvent<'a> {
     pub on_time: Option<bool>,
     pub text: &'a str,
     pub public: bool,
+}
+
+/// One new timeline entry of [`add_events`].
+pub struct EventOf<'a> {
+    pub order: &'a OrderRow,
+    pub actor: &'a Actor,
+    pub at: i64,
+    pub event: NewEvent<'a>,
+}
+
+/// Rows of one multi-row INSERT of entries.
+const EVENT_ROWS: usize = 500;
+
+/// Append timeline entries with one multi-row statement per 500 (a batch of intakes).
+pub async fn add_events(c: &mut Conn<'_>, rows: &[EventOf<'_>]) -> Result<()> {
+    const COLS: usize = 12;
+    for chunk in rows.chunks(EVENT_ROWS) {
+        let sql = format!(
+            "INSERT INTO hl_events (order_id, leg_id, at, day, actor, actor_id, kind, value, on_time, text, state, public)
+             VALUES {}",
+            value_rows(chunk.len(), COLS)
+        );
+        with_conn!(c, x => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                let day = gongkai_kernel::clock::fmt_date(gongkai_kernel::clock::ms_to_local(r.at).date());
+                let e = &r.event;
+                q = q.bind(r.order.id).bind(e.leg_id).bind(r.at).bind(day).bind(&r.actor.name).bind(r.actor.user_id)
+                    .bind(e.kind).bind(e.value).bind(e.on_time.map(i64::from)).bind(e.text).bind(&r.order.state)
+                    .bind(e.public as i64);
+            }
+            q.execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 pub async fn add_event(c: &mut Conn<'_>, order: &OrderRow, actor: &Actor, at: i64, e: &NewEvent<'_>) -> Result<i64> {

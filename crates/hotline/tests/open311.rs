@@ -682,9 +682,59 @@ async fn a_retried_post_creates_one_order() {
         assert_eq!(created, 1, "{b}");
         assert_eq!(numbers.len(), 1, "{b}: {numbers:?}");
         assert_eq!(scalar(&t, "SELECT COUNT(*) FROM hl_orders WHERE channel = $1", "open311").await, 2, "{b}");
+        // A burst of distinct requests shares the writer's multi-row batches: each one is
+        // stored once with its number, its `received` entry and its audit entry.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let url = s.url("/open311/v2/requests.json");
+            let mut form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            form.retain(|(k, _)| k != "description");
+            form.push(("description".into(), format!("第 {i} 件")));
+            tasks.push(tokio::spawn(async move {
+                let mut r = http().post(url);
+                if i % 2 == 0 {
+                    r = r.header("Idempotency-Key", format!("many-{i}"));
+                }
+                let r = r.form(&form).send().await.unwrap();
+                (r.status(), r.text().await.unwrap())
+            }));
+        }
+        let mut burst = std::collections::BTreeSet::new();
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{b}: {body}");
+            let v: Value = serde_json::from_str(&body).unwrap();
+            burst.insert(v[0]["service_request_id"].as_str().unwrap().to_string());
+        }
+        assert_eq!(burst.len(), 40, "{b}");
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM hl_orders WHERE channel = $1", "open311").await, 42, "{b}");
+        for no in &burst {
+            let id: i64 = no.rsplit('-').next().unwrap().parse().unwrap();
+            assert_eq!(scalar(&t, "SELECT COUNT(*) FROM hl_orders WHERE no = $1", no).await, 1, "{b}: {no}");
+            assert_eq!(
+                text(&t, "SELECT CAST(id AS TEXT) FROM hl_orders WHERE no = $1", no).await,
+                id.to_string(),
+                "{b}: the number ends with the id"
+            );
+            assert_eq!(
+                scalar(
+                    &t,
+                    "SELECT COUNT(*) FROM hl_events e JOIN hl_orders o ON o.id = e.order_id WHERE o.no = $1 AND e.kind = 'received'",
+                    no
+                )
+                .await,
+                1,
+                "{b}: {no}"
+            );
+        }
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM audit_log WHERE action = $1", "hotline.intake").await, 42, "{b}");
+        assert!(matches!(
+            gongkai_kernel::audit::verify(&t.db).await.unwrap(),
+            gongkai_kernel::audit::Verdict::Intact { .. }
+        ));
         // Without a key each POST is a new order; keys are per client.
         post(s, "/open311/v2/requests.json", &form, None).await;
-        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM hl_orders WHERE channel = $1", "open311").await, 3);
+        assert_eq!(scalar(&t, "SELECT COUNT(*) FROM hl_orders WHERE channel = $1", "open311").await, 43);
         let other = client_key(&t, "另一客户端", "open311", "app").await;
         let theirs = post(s, "/open311/v2/requests.json", &light(&other, &[]), Some("retry-1")).await;
         assert_eq!(theirs.status, StatusCode::CREATED, "another client's same key is its own");

@@ -104,6 +104,41 @@ async fn audit_chain_detects_deletion_swap_and_truncation() {
 }
 
 #[tokio::test]
+async fn audit_batches_chain_like_single_appends() {
+    for t in testkit::backends().await {
+        let name = t.backend_name();
+        let entry = |i: usize| audit::NewEntry {
+            actor: actor(),
+            action: "test.batch".into(),
+            target_type: "thing".into(),
+            target_id: i.to_string(),
+            summary: serde_json::json!({ "i": i }),
+        };
+        let before = count(&t, "SELECT COUNT(*) FROM audit_log").await;
+        let mut tx = t.db.begin().await.unwrap();
+        audit::append(&mut tx.conn(), &actor(), "test.op", "thing", 0, serde_json::json!({})).await.unwrap();
+        // More than one INSERT's worth of rows, then a single append after them.
+        let batch: Vec<audit::NewEntry> = (1..=1203).map(entry).collect();
+        let seqs = audit::append_all(&mut tx.conn(), &batch).await.unwrap();
+        let last = audit::append(&mut tx.conn(), &actor(), "test.op", "thing", 0, serde_json::json!({})).await.unwrap();
+        assert!(audit::append_all(&mut tx.conn(), &[]).await.unwrap().is_empty(), "{name}");
+        tx.commit().await.unwrap();
+        assert_eq!(seqs.len(), 1203, "{name}");
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{name}: consecutive");
+        assert_eq!(seqs[0], before + 2, "{name}");
+        assert_eq!(last, before + 1205, "{name}");
+        assert_eq!(count(&t, "SELECT COUNT(*) FROM audit_log").await, before + 1205, "{name}");
+        assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Intact { .. }), "{name}");
+        // Each batched entry is chained on its own: editing one breaks the chain there.
+        exec(&t, "UPDATE audit_log SET target_id = 'x' WHERE action = 'test.batch' AND target_id = '700'").await;
+        match audit::verify(&t.db).await.unwrap() {
+            Verdict::Broken { seq, .. } => assert_eq!(seq, before + 701, "{name}"),
+            v => panic!("{name}: edit not detected: {v:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn audit_appends_stay_linear_under_concurrency() {
     for t in testkit::backends().await {
         let mut handles = Vec::new();

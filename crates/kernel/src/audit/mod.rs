@@ -83,6 +83,17 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// One entry to append: what `append` takes, owned so a batch can collect them.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: Actor,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    /// A before/after description (JSON).
+    pub summary: serde_json::Value,
+}
+
 /// Append one entry. Must be called inside the transaction that makes the change.
 /// `summary` is a before/after description (JSON value).
 pub async fn append(
@@ -93,42 +104,77 @@ pub async fn append(
     target_id: impl ToString,
     summary: serde_json::Value,
 ) -> Result<i64> {
+    let e = NewEntry {
+        actor: actor.clone(),
+        action: action.to_string(),
+        target_type: target_type.to_string(),
+        target_id: target_id.to_string(),
+        summary,
+    };
+    Ok(append_all(c, std::slice::from_ref(&e)).await?.first().copied().unwrap_or_default())
+}
+
+/// Rows of one multi-row INSERT: 13 values each, within both backends' parameter limits.
+const INSERT_ROWS: usize = 500;
+
+/// Append entries in order, chained, with one head read, one head update and one INSERT
+/// per 500 entries (a group-commit batch writes its entries together). Must be called
+/// inside the transaction that makes the changes. Returns their sequence numbers.
+pub async fn append_all(c: &mut Conn<'_>, entries: &[NewEntry]) -> Result<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     // Lock the head first: appenders on other nodes wait here, so seq has no gaps.
     let sql = match c.backend() {
         Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
         Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
     };
-    let head: (i64, String) = with_conn!(c, x => sqlx::query_as(sql).fetch_one(&mut **x).await)?;
-    let mut e = Entry {
-        seq: head.0 + 1,
-        at: crate::clock::now_ms(),
-        actor_id: actor.user_id,
-        actor_name: actor.name.clone(),
-        actor_role: actor.role.clone(),
-        actor_org_id: actor.org_id,
-        action: action.to_string(),
-        target_type: target_type.to_string(),
-        target_id: target_id.to_string(),
-        summary: summary.to_string(),
-        ip: actor.ip.clone(),
-        prev_hash: head.1,
-        hash: String::new(),
-    };
-    e.hash = e.compute_hash();
-    with_conn!(c, x => {
-        sqlx::query(
+    let (mut seq, mut prev_hash): (i64, String) = with_conn!(c, x => sqlx::query_as(sql).fetch_one(&mut **x).await)?;
+    let at = crate::clock::now_ms();
+    let mut rows = Vec::with_capacity(entries.len());
+    for n in entries {
+        seq += 1;
+        let mut e = Entry {
+            seq,
+            at,
+            actor_id: n.actor.user_id,
+            actor_name: n.actor.name.clone(),
+            actor_role: n.actor.role.clone(),
+            actor_org_id: n.actor.org_id,
+            action: n.action.clone(),
+            target_type: n.target_type.clone(),
+            target_id: n.target_id.clone(),
+            summary: n.summary.to_string(),
+            ip: n.actor.ip.clone(),
+            prev_hash: std::mem::take(&mut prev_hash),
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        prev_hash = e.hash.clone();
+        rows.push(e);
+    }
+    for chunk in rows.chunks(INSERT_ROWS) {
+        let sql = format!(
             "INSERT INTO audit_log (seq, at, actor_id, actor_name, actor_role, actor_org_id, action, target_type, target_id, summary, ip, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(e.seq).bind(e.at).bind(e.actor_id).bind(&e.actor_name).bind(&e.actor_role).bind(e.actor_org_id)
-        .bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.summary).bind(&e.ip)
-        .bind(&e.prev_hash).bind(&e.hash)
-        .execute(&mut **x).await.map(|r| r.rows_affected())?;
+             VALUES {}",
+            crate::db::value_rows(chunk.len(), 13)
+        );
+        with_conn!(c, x => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q.bind(e.seq).bind(e.at).bind(e.actor_id).bind(&e.actor_name).bind(&e.actor_role).bind(e.actor_org_id)
+                    .bind(&e.action).bind(&e.target_type).bind(&e.target_id).bind(&e.summary).bind(&e.ip)
+                    .bind(&e.prev_hash).bind(&e.hash);
+            }
+            q.execute(&mut **x).await.map(|r| r.rows_affected())
+        })?;
+    }
+    with_conn!(c, x => {
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(e.seq).bind(&e.hash)
+            .bind(seq).bind(&prev_hash)
             .execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
-    Ok(e.seq)
+    Ok(rows.iter().map(|e| e.seq).collect())
 }
 
 /// Result of walking the chain.

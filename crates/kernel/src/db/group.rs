@@ -35,6 +35,19 @@ pub trait Unit: Send + Sync + 'static {
     /// database error (the whole batch is retried alone).
     fn write(&self, c: &mut Conn<'_>) -> impl Future<Output = Result<Self::Out>> + Send;
 
+    /// The writes of a whole batch, one result per unit in order: by default each unit's
+    /// [`Unit::write`] in turn. A kind may override it to write the batch with multi-row
+    /// statements, under the same contract.
+    fn write_all(units: &[&Self], c: &mut Conn<'_>) -> impl Future<Output = Vec<Result<Self::Out>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(units.len());
+            for u in units {
+                out.push(u.write(c).await);
+            }
+            out
+        }
+    }
+
     /// The submission in its own transaction, answering a repeated key from the stored row.
     fn alone(self, db: &Db) -> impl Future<Output = Result<Self::Out>> + Send;
 
@@ -124,16 +137,18 @@ async fn run_batch<U: Unit>(db: &Db, jobs: Vec<Job<U>>) {
             }
         }
     }
-    let mut results: Vec<Result<U::Out>> = Vec::with_capacity(fresh.len());
+    let mut results: Vec<Result<U::Out>> = Vec::new();
     let committed = async {
         let mut tx = db.begin().await?;
         let mut c = tx.conn();
-        for j in &fresh {
-            results.push(j.unit.write(&mut c).await);
+        let units: Vec<&U> = fresh.iter().map(|j| &j.unit).collect();
+        results = U::write_all(&units, &mut c).await;
+        if results.len() != fresh.len() {
+            return Err(Error::Internal("batch: one result per submission expected".into()));
         }
         // A database error inside aborts the transaction on PostgreSQL: retry alone.
-        if results.iter().any(|r| matches!(r, Err(Error::Db(_)) | Err(Error::Internal(_)))) {
-            return Err(Error::Internal("batch".into()));
+        if let Some(Err(e)) = results.iter().find(|r| matches!(r, Err(Error::Db(_)) | Err(Error::Internal(_)))) {
+            return Err(Error::Internal(format!("a submission failed: {e}")));
         }
         tx.commit().await
     }

@@ -119,6 +119,40 @@ pub fn prefix_condition(column: &str, count: usize, next: &mut usize) -> String 
     format!("({})", conds.join(" OR "))
 }
 
+/// The VALUES list of a multi-row INSERT: `rows` groups of `cols` placeholders, numbered
+/// `$1..` row by row (bind each row's values in turn).
+pub fn value_rows(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=cols).map(|k| format!("${}", r * cols + k)).collect();
+            format!("({})", marks.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `n` fresh ids of `table.id`, taken inside a write transaction, so a batch can write
+/// rows that refer to each other with multi-row statements. SQLite (one writer; the tables
+/// have no AUTOINCREMENT): the ids after the largest, which SQLite would assign itself;
+/// PostgreSQL: from the column's sequence (unique, not always consecutive).
+pub async fn next_ids(c: &mut Conn<'_>, table: &'static str, n: usize) -> Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(n).map_err(|_| Error::Internal("too many ids".into()))?;
+    match c {
+        Conn::Sqlite(x) => {
+            let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+            let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **x).await?;
+            Ok((1..=count).map(|k| max + k).collect())
+        }
+        Conn::Pg(x) => {
+            let sql = format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)");
+            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(count).fetch_all(&mut **x).await?)
+        }
+    }
+}
+
 /// The file of an SQLite URL (`sqlite://path` or `sqlite:path`); None for PostgreSQL.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let p = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
