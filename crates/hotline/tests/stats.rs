@@ -268,6 +268,10 @@ async fn figures_are_exact_across_rolled_days_and_today_and_rolling_is_idempoten
         // Nothing rolled yet: every day counted live.
         let live = stats::summary(&t.db, from, w.today, &nothing).await.unwrap();
         assert_eq!(live.counts, expected_total(), "{b}");
+        // The dashboard's read with every day live: one read of the timeline shared by the
+        // period, the year's trend and the tags.
+        let all_live = stats::load(&t.db, from, w.today, &nothing, w.today, true).await.unwrap();
+        assert_eq!(all_live.total, expected_total(), "{b}");
 
         let days = stats::rollup_until(&t.db, w.today).await.unwrap();
         assert_eq!(days as i64, (w.d2 - w.d1).whole_days() + 1, "{b}: from the first entry to yesterday");
@@ -395,6 +399,13 @@ async fn figures_are_exact_across_rolled_days_and_today_and_rolling_is_idempoten
             .map(|x| x.1)
             .sum::<i64>();
         assert_eq!((d.trend.len(), in_year), (12, expect_year), "{b}");
+        // The same breakdowns, tags and trend as when every day was read live.
+        assert_eq!((&d.rows, &d.tags, &d.trend), (&all_live.rows, &all_live.tags, &all_live.trend), "{b}");
+        // A filter restricts the figures, not the tag counts.
+        let by_phone = stats::load(&t.db, from, w.today, &phone, w.today, true).await.unwrap();
+        assert_eq!((by_phone.total.received, &by_phone.tags), (4, &d.tags), "{b}");
+        let phone_year: i64 = by_phone.trend.iter().map(|(_, c)| c.received).sum();
+        assert!(phone_year <= in_year && by_phone.trend.len() == 12, "{b}");
 
         // Rolling again changes nothing; re-rolling a range rewrites the same rows.
         let before = daily_rows(&t).await;

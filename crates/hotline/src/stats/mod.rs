@@ -126,30 +126,31 @@ pub struct Data {
     pub mark: Option<Date>,
 }
 
-/// The twelve months of `year`, each with its counts.
-async fn trend_of(
-    c: &mut gongkai_kernel::db::Conn<'_>,
-    year: i32,
-    mark: Option<Date>,
-    filter: &Filter,
-) -> Result<Vec<(String, Counts)>> {
-    let (Ok(a), Ok(b)) = (
-        Date::from_calendar_date(year, time::Month::January, 1),
-        Date::from_calendar_date(year, time::Month::December, 31),
-    ) else {
-        return Ok(Vec::new());
-    };
-    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
-    for (m, _, x) in store::counts(c, &figures::plan(a, b, mark), store::By::Month, filter).await? {
-        *by_month.entry(m).or_default() += &x;
-    }
-    Ok(figures::months_of(year)
+/// The twelve months of `year`: their plan, and the months with their counts from rows
+/// grouped by month.
+fn year_plan(year: i32, mark: Option<Date>) -> Option<figures::Plan> {
+    let a = Date::from_calendar_date(year, time::Month::January, 1).ok()?;
+    let b = Date::from_calendar_date(year, time::Month::December, 31).ok()?;
+    Some(figures::plan(a, b, mark))
+}
+
+fn trend_of(year: i32, rows: Vec<(String, figures::Dims, Counts)>) -> Vec<(String, Counts)> {
+    let by_month: BTreeMap<String, Counts> = store::merge(rows).into_iter().map(|(m, _, x)| (m, x)).collect();
+    figures::months_of(year)
         .into_iter()
         .map(|m| {
             let x = by_month.get(&m).copied().unwrap_or_default();
             (m, x)
         })
-        .collect())
+        .collect()
+}
+
+/// The span of two optional day ranges.
+fn span(a: Option<(Date, Date)>, b: Option<(Date, Date)>) -> Option<(Date, Date)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) | (None, x) => x,
+    }
 }
 
 /// Reads a period (`trend`: also the months of `to`'s year). The tag counts are not
@@ -159,14 +160,41 @@ pub async fn load(db: &Db, from: Date, to: Date, filter: &Filter, today: Date, t
         // Never read the roll-up for today or later, even if a clock moved back.
         let mark = store::mark(c).await?.filter(|m| *m < today);
         let plan = figures::plan(from, to, mark);
-        let rows: Vec<(Dims, Counts)> =
-            store::counts(c, &plan, store::By::Dims, filter).await?.into_iter().map(|(_, d, c)| (d, c)).collect();
+        let year = if trend { year_plan(to.year(), mark) } else { None };
+        // The timeline after the mark is read once for the period, the trend and the tags.
+        let live = match span(plan.live, year.as_ref().and_then(|y| y.live)) {
+            Some((a, b)) => store::live(c, a, b, filter).await?,
+            None => Vec::new(),
+        };
+        let mut rows = store::rolled_counts(c, &plan, store::By::Dims, filter).await?;
+        rows.extend(store::fold_live(&live, plan.live, store::By::Dims));
+        let rows: Vec<(Dims, Counts)> = store::merge(rows).into_iter().map(|(_, d, c)| (d, c)).collect();
         let mut total = Counts::default();
         for (_, x) in &rows {
             total += x;
         }
-        let trend = if trend { trend_of(c, to.year(), mark, filter).await? } else { Vec::new() };
-        let tags = store::tags(c, &plan).await?;
+        let trend = match &year {
+            Some(y) => {
+                let mut months = store::rolled_counts(c, y, store::By::Month, filter).await?;
+                months.extend(store::fold_live(&live, y.live, store::By::Month));
+                trend_of(to.year(), months)
+            }
+            None => Vec::new(),
+        };
+        let mut tags = store::rolled_tags(c, &plan).await?;
+        let live_tags = if *filter == Filter::default() {
+            store::fold_live_tags(&live, plan.live)
+        } else if let Some((a, b)) = plan.live {
+            // The tag counts are not restricted by the filter: read them on their own.
+            store::live_tags(c, &fmt_date(a), &fmt_date(b)).await?
+        } else {
+            BTreeMap::new()
+        };
+        for (t, (r, cl)) in live_tags {
+            let e = tags.entry(t).or_default();
+            e.0 += r;
+            e.1 += cl;
+        }
         let categories = store::category_names(c).await?;
         let orgs = store::org_names(c).await?;
         Data { from, to, total, rows, trend, tags, categories, orgs, mark }
