@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use gongkai_kernel::audit::Actor;
-use gongkai_kernel::db::{Backend, Conn, value_rows};
+use gongkai_kernel::db::{Backend, Conn, pow2_chunks, value_rows};
 use gongkai_kernel::error::Result;
 use gongkai_kernel::with_conn;
 
@@ -206,14 +206,15 @@ macro_rules! bind_order_fields {
     };
 }
 
-/// Rows of one multi-row INSERT of orders (48 values each, within both backends' limits).
-const ORDER_ROWS: usize = 128;
+/// Most rows of one multi-row INSERT of orders (48 values each). Kept small: sqlx looks up
+/// each SQLite parameter's name, which takes time linear in the statement's parameters.
+const ORDER_ROWS: usize = 16;
 
 /// Insert new orders whose ids were taken with [`gongkai_kernel::db::next_ids`] (so each
-/// has its final number), with one multi-row statement per 128.
+/// has its final number), with a few multi-row statements (`pow2_chunks`).
 pub async fn insert_orders(c: &mut Conn<'_>, orders: &[&OrderRow]) -> Result<()> {
     const COLS: usize = 48;
-    for chunk in orders.chunks(ORDER_ROWS) {
+    for chunk in pow2_chunks(orders, ORDER_ROWS) {
         let sql = format!("INSERT INTO hl_orders ({ORDER_COLS}, id) VALUES {}", value_rows(chunk.len(), COLS));
         with_conn!(c, x => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -351,13 +352,13 @@ pub struct EventOf<'a> {
     pub event: NewEvent<'a>,
 }
 
-/// Rows of one multi-row INSERT of entries.
-const EVENT_ROWS: usize = 500;
+/// Most rows of one multi-row INSERT of entries (see `ORDER_ROWS`).
+const EVENT_ROWS: usize = 32;
 
-/// Append timeline entries with one multi-row statement per 500 (a batch of intakes).
+/// Append timeline entries with a few multi-row statements (a batch of intakes).
 pub async fn add_events(c: &mut Conn<'_>, rows: &[EventOf<'_>]) -> Result<()> {
     const COLS: usize = 12;
-    for chunk in rows.chunks(EVENT_ROWS) {
+    for chunk in pow2_chunks(rows, EVENT_ROWS) {
         let sql = format!(
             "INSERT INTO hl_events (order_id, leg_id, at, day, actor, actor_id, kind, value, on_time, text, state, public)
              VALUES {}",

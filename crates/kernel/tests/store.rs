@@ -681,3 +681,35 @@ async fn sites_register_close_reopen_and_count() {
         assert!(matches!(audit::verify(&t.db).await.unwrap(), Verdict::Intact { .. }));
     }
 }
+
+#[tokio::test]
+async fn sqlite_wal_is_checkpointed_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("g.db");
+    let db = gongkai_kernel::db::Db::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    for sql in ["CREATE TABLE kept (v TEXT)", "INSERT INTO kept VALUES ('写入')"] {
+        with_conn!(&mut tx.conn(), x => sqlx::query(sql).execute(&mut **x).await.map(|_| ())).unwrap();
+    }
+    tx.commit().await.unwrap();
+    // A commit this small stays in the WAL until a checkpoint: the main file alone (a copy
+    // without the WAL) has the row only once the checkpoint task has run.
+    let copy = dir.path().join("copy.db");
+    let mut rows = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        std::fs::copy(&file, &copy).unwrap();
+        let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+        let other = gongkai_kernel::db::Db::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+        let mut h = other.read().await.unwrap();
+        let n = with_conn!(&mut h.conn(), x => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM kept").fetch_one(&mut **x).await);
+        drop(h);
+        other.close().await;
+        if let Ok(n) = n {
+            rows = Some(n);
+            break;
+        }
+    }
+    assert_eq!(rows, Some(1), "the WAL was not checkpointed into the main file");
+    db.close().await;
+}

@@ -114,11 +114,12 @@ pub async fn append(
     Ok(append_all(c, std::slice::from_ref(&e)).await?.first().copied().unwrap_or_default())
 }
 
-/// Rows of one multi-row INSERT: 13 values each, within both backends' parameter limits.
-const INSERT_ROWS: usize = 500;
+/// Most rows of one multi-row INSERT (13 values each). Kept small: sqlx looks up each
+/// SQLite parameter's name, which takes time linear in the statement's parameters.
+const INSERT_ROWS: usize = 32;
 
-/// Append entries in order, chained, with one head read, one head update and one INSERT
-/// per 500 entries (a group-commit batch writes its entries together). Must be called
+/// Append entries in order, chained, with one head read, one head update and a few
+/// multi-row INSERTs (a group-commit batch writes its entries together). Must be called
 /// inside the transaction that makes the changes. Returns their sequence numbers.
 pub async fn append_all(c: &mut Conn<'_>, entries: &[NewEntry]) -> Result<Vec<i64>> {
     if entries.is_empty() {
@@ -153,7 +154,7 @@ pub async fn append_all(c: &mut Conn<'_>, entries: &[NewEntry]) -> Result<Vec<i6
         prev_hash = e.hash.clone();
         rows.push(e);
     }
-    for chunk in rows.chunks(INSERT_ROWS) {
+    for chunk in crate::db::pow2_chunks(&rows, INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, actor_id, actor_name, actor_role, actor_org_id, action, target_type, target_id, summary, ip, prev_hash, hash)
              VALUES {}",

@@ -182,14 +182,15 @@ pub async fn stored_keys(
     column: &'static str,
     keys: &[String],
 ) -> Result<Vec<String>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let Some(last) = keys.last() else { return Ok(Vec::new()) };
+    // The list is padded with its last key to a power of two, so the statement has a few
+    // shapes that stay in the connection's statement cache (one per batch size would not).
+    let n = keys.len().next_power_of_two();
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     let sql = format!("SELECT {column} FROM {table} WHERE {column} IN ({})", marks.join(", "));
     Ok(crate::with_conn!(c, x => {
         let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-        for k in keys {
+        for k in keys.iter().chain(std::iter::repeat_n(last, n - keys.len())) {
             q = q.bind(k);
         }
         q.fetch_all(&mut **x).await
