@@ -68,8 +68,8 @@ pub fn attach(state: AppState) -> AppState {
     state.with_ext(Group::<Submission>::default())
 }
 
-/// An intake through the group-commit writer: a seen key gets its order at once, a
-/// failing check its errors before the queue.
+/// An intake through the group-commit writer: a failing check gets its errors before the
+/// queue; a key seen before gets the stored order (the writer answers it alone).
 pub async fn intake(state: &AppState, who: Submitter, intake: Intake) -> Result<Intaken> {
     let checked = {
         let mut h = state.db.read().await?;

@@ -302,8 +302,8 @@ pub async fn check(c: &mut Conn<'_>, by: By<'_>, i: &Intake) -> Result<Checked> 
 }
 
 /// Write checked intakes inside the caller's transaction: their ids and numbers, the
-/// orders, their `received` entries, links and audit entries, with one multi-row
-/// statement each (a batch of 128 intakes is about six statements, not a thousand).
+/// orders, their `received` entries, links and audit entries, with a few multi-row
+/// statements (a batch of 128 intakes is about 20 statements instead of about 1,150).
 /// Fails only with database errors, such as a repeated idempotency key.
 pub async fn write_checked(c: &mut Conn<'_>, items: &[&Checked]) -> Result<Vec<OrderRow>> {
     let ids = gongkai_kernel::db::next_ids(c, "hl_orders", items.len()).await?;
