@@ -55,6 +55,9 @@ impl Unit for Submission {
     }
 
     async fn alone(self, db: &Db) -> Result<Intaken> {
+        if let Some(order) = service::seen(db, self.key.as_deref()).await? {
+            return Ok(Intaken { order, created: false });
+        }
         service::intake_checked(db, self.checked).await
     }
 

@@ -206,17 +206,15 @@ pub async fn intake(db: &Db, by: By<'_>, i: Intake) -> Result<Intaken> {
 }
 
 /// The order stored for an idempotency key.
-async fn seen(db: &Db, key: Option<&str>) -> Result<Option<OrderRow>> {
+pub async fn seen(db: &Db, key: Option<&str>) -> Result<Option<OrderRow>> {
     let Some(k) = key.filter(|k| !k.is_empty()) else { return Ok(None) };
     let mut h = db.read().await?;
     store::order_by(&mut h.conn(), OrderKey::Idem, k).await
 }
 
-/// A checked intake in its own transaction; a seen idempotency key gets its order.
+/// A checked intake in its own transaction (the caller looked its key up); a concurrent
+/// retry that stored the key first gets that order.
 pub async fn intake_checked(db: &Db, k: Checked) -> Result<Intaken> {
-    if let Some(o) = seen(db, k.order.idem_key.as_deref()).await? {
-        return Ok(Intaken { order: o, created: false });
-    }
     let mut tx = db.begin().await?;
     match write_checked(&mut tx.conn(), &[&k]).await {
         Ok(mut v) => {
