@@ -22,7 +22,7 @@ use gongkai_kernel::audit::{self, Actor};
 use gongkai_kernel::auth::{Perm, Principal};
 use gongkai_kernel::calendar::rules::{Calendar, OfficeHours};
 use gongkai_kernel::clock::{self, fmt_date, ms_to_local};
-use gongkai_kernel::db::{Conn, Db};
+use gongkai_kernel::db::{Backend, Conn, Db};
 use gongkai_kernel::error::{Error, FieldErrors, Result, is_unique_violation};
 use gongkai_kernel::org::Org;
 
@@ -1283,6 +1283,20 @@ pub struct SweepReport {
 
 const FINGERPRINT_KEY: &str = "hotline.calendar_fingerprint";
 
+/// A leg's order state, for the sweep's entries: a look-up by primary key per leg. Joined,
+/// PostgreSQL hashed the late legs and scanned every order: 0.2 s a rule on 1,000,000
+/// orders, for some 20,000-55,000 legs.
+const ORDER_STATE: &str = "(SELECT o.state FROM hl_orders o WHERE o.id = l.order_id)";
+
+/// `id IN (sub)` so that each backend probes the primary key for the ids `sub` yields:
+/// PostgreSQL plans `IN (SELECT …)` as a hash semi-join over a scan of the whole table.
+fn ids_in(backend: Backend, sub: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("id = ANY(ARRAY({sub}))"),
+        Backend::Sqlite => format!("id IN ({sub})"),
+    }
+}
+
 /// Flag what became late, remind what is due within a day, and re-date open deadlines
 /// when the calendar changed. Set-based: one statement per rule, whatever the number of
 /// orders.
@@ -1311,8 +1325,8 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
     for (i, (value, cond, text, set)) in rules.iter().enumerate() {
         let ins = format!(
             "INSERT INTO hl_events (order_id, leg_id, at, day, actor, kind, value, text, state, public)
-             SELECT l.order_id, l.id, $1, $2, $3, 'overdue', $4, $5, o.state, 0
-             FROM hl_legs l JOIN hl_orders o ON o.id = l.order_id WHERE {cond}"
+             SELECT l.order_id, l.id, $1, $2, $3, 'overdue', $4, $5, {ORDER_STATE}, 0
+             FROM hl_legs l WHERE {cond}"
         );
         let n = gongkai_kernel::with_conn!(&mut c, x => {
             sqlx::query(sqlx::AssertSqlSafe(ins)).bind(now).bind(&day).bind(sys).bind(*value).bind(*text)
@@ -1320,8 +1334,8 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
         })?;
         if n > 0 {
             let orders = format!(
-                "UPDATE hl_orders SET overdue = 1, updated_at = $1
-                 WHERE overdue = 0 AND id IN (SELECT l.order_id FROM hl_legs l WHERE {cond})"
+                "UPDATE hl_orders SET overdue = 1, updated_at = $1 WHERE overdue = 0 AND {}",
+                ids_in(c.backend(), &format!("SELECT l.order_id FROM hl_legs l WHERE {cond}"))
             );
             let legs = format!("UPDATE hl_legs SET {set}, updated_at = $1 WHERE {}", cond.replace("l.", ""));
             for sql in [orders, legs] {
@@ -1355,13 +1369,14 @@ pub async fn sweep(db: &Db, now: i64) -> Result<SweepReport> {
     }
     // Reminders: handling due within the next 24 hours, once per due instant.
     let soon = now + 86_400_000;
+    let remind = format!(
+        "INSERT INTO hl_events (order_id, leg_id, at, day, actor, kind, value, text, state, public)
+         SELECT l.order_id, l.id, $1, $2, $3, 'reminded', 'handle', '办理时限将至，请抓紧答复', {ORDER_STATE}, 0
+         FROM hl_legs l
+         WHERE l.state = 'accepted' AND l.handle_due >= $1 AND l.handle_due < $4 AND l.reminded <> l.handle_due"
+    );
     report.reminded = gongkai_kernel::with_conn!(&mut c, x => {
-        sqlx::query(
-            "INSERT INTO hl_events (order_id, leg_id, at, day, actor, kind, value, text, state, public)
-             SELECT l.order_id, l.id, $1, $2, $3, 'reminded', 'handle', '办理时限将至，请抓紧答复', o.state, 0
-             FROM hl_legs l JOIN hl_orders o ON o.id = l.order_id
-             WHERE l.state = 'accepted' AND l.handle_due >= $1 AND l.handle_due < $4 AND l.reminded <> l.handle_due",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(remind))
         .bind(now).bind(&day).bind(sys).bind(soon).execute(&mut **x).await.map(|r| r.rows_affected())
     })?;
     if report.reminded > 0 {

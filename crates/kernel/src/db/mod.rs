@@ -152,9 +152,17 @@ pub fn pow2_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
     out
 }
 
-/// WAL pages at which the SQLite writer checkpoints by itself (a safety net: normally
-/// `Checkpoints` keeps the WAL far smaller).
-const WRITER_CHECKPOINT_PAGES: u32 = 16_384;
+/// WAL pages (1 GiB) at which the SQLite writer checkpoints by itself: only a safety net,
+/// since `Checkpoints` keeps the WAL small. Lower, a large transaction paid for the copy
+/// at its commit: the sweep's catch-up over 1,000,000 open orders (600 MB of WAL)
+/// committed in 2.27 s at 16,384 pages, 0.46 s at this.
+const WRITER_CHECKPOINT_PAGES: u32 = 262_144;
+/// Bytes the WAL file is cut back to once checkpointed, after a large transaction grew it.
+const WAL_SIZE_LIMIT: u32 = 64 << 20;
+/// The writer's page cache (KiB; SQLite's default is 2 MiB): a large transaction keeps
+/// its pages in memory instead of spilling them to the WAL as it goes. The catch-up
+/// sweep: 5.4 s with the default, 5.0 s with this.
+const WRITER_CACHE_KIB: u32 = 65_536;
 /// How often the WAL is checkpointed beside the writer.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -255,7 +263,8 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string());
             // An embedded file cannot drop a connection: no ping before each use (a round
             // trip to the connection's thread; about a sixth of an Open311 intake's).
             let write = SqlitePoolOptions::new()
@@ -264,8 +273,12 @@ impl Db {
                 // Writers queue here; a burst waits rather than failing.
                 .acquire_timeout(Duration::from_secs(60))
                 // Checkpoints run beside the writer (`Checkpoints`); the writer does one
-                // itself only if the WAL ever reaches 64 MiB.
-                .connect_with(base.clone().pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()))
+                // itself only if the WAL ever reaches 1 GiB.
+                .connect_with(
+                    base.clone()
+                        .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string())
+                        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}")),
+                )
                 .await
                 .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
             let checkpointer = SqlitePoolOptions::new()
