@@ -159,10 +159,18 @@ pub fn pow2_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
 const WRITER_CHECKPOINT_PAGES: u32 = 262_144;
 /// Bytes the WAL file is cut back to once checkpointed, after a large transaction grew it.
 const WAL_SIZE_LIMIT: u32 = 64 << 20;
-/// The writer's page cache (KiB; SQLite's default is 2 MiB): a large transaction keeps
-/// its pages in memory instead of spilling them to the WAL as it goes. The catch-up
-/// sweep: 5.4 s with the default, 5.0 s with this.
+/// The writer's page cache (KiB; SQLite's default is 2 MiB).
 const WRITER_CACHE_KIB: u32 = 65_536;
+/// Pages a transaction may hold dirty in the writer's cache before SQLite spills them to
+/// the WAL mid-transaction (1 GiB; beyond `WRITER_CACHE_KIB` the cache grows only for such
+/// a transaction). Spilled, a large transaction re-reads what it spilled: the sweep's
+/// catch-up over 1,000,000 open orders (about 150,000 pages) took 4.7 s spilling at 64 MiB,
+/// 3.5 s without spilling.
+const WRITER_SPILL_PAGES: u32 = 262_144;
+/// Bytes of the database file read through a memory map instead of a copy into each
+/// connection's cache (read-only: writes still go through the WAL). The catch-up sweep:
+/// 4.4 s without, 3.5 s with.
+const MMAP_BYTES: u64 = 2 << 30;
 /// How often the WAL is checkpointed beside the writer.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -264,7 +272,8 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string());
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
+                .pragma("mmap_size", MMAP_BYTES.to_string());
             // An embedded file cannot drop a connection: no ping before each use (a round
             // trip to the connection's thread; about a sixth of an Open311 intake's).
             let write = SqlitePoolOptions::new()
@@ -277,7 +286,8 @@ impl Db {
                 .connect_with(
                     base.clone()
                         .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string())
-                        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}")),
+                        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                        .pragma("cache_spill", WRITER_SPILL_PAGES.to_string()),
                 )
                 .await
                 .map_err(|e| Error::Internal(format!("无法打开 SQLite 数据库 {path}：{e}")))?;
