@@ -8,7 +8,8 @@
 #     bulk-generated into a demo database, run twice: the first flags what is newly late
 #     (and remembers the calendar's fingerprint), the second finds nothing new.
 #  3. A year's statistics over STATS_ORDERS (10,000,000) orders bulk-generated with their
-#     timeline: `gongkai job run hl.rollup` (the first roll-up of the whole year), then
+#     timeline: `gongkai job run hl.rollup` (the first roll-up of the whole year, and of
+#     today's entries up to ten minutes before, as the hourly job does), then
 #     GET /console/hotline/stats for the last year as the demo supervisor, 10 times.
 # Bulk data: bench/hotline/gen.py (set-based INSERT … SELECT; see its header).
 #
@@ -379,7 +380,7 @@ stats() { # NAME
 	new_backend "$name" stats
 	prepare_demo "$name"
 	# Nothing rolled yet: the job rolls the whole year.
-	sql "DELETE FROM settings WHERE key = 'hotline.rolled_until'" >/dev/null
+	sql "DELETE FROM settings WHERE key IN ('hotline.rolled_until', 'hotline.rolled_part')" >/dev/null
 	sql "DELETE FROM hl_daily" >/dev/null
 	sql "DELETE FROM hl_monthly" >/dev/null
 	sql "DELETE FROM hl_daily_tags" >/dev/null
@@ -504,7 +505,8 @@ REPORT=$(
 		echo "organisation), accepted, replied, reviewed, called back and closed, 8 % late to accept and 12 % late to reply;"
 		echo "recent orders stand in every state; timeline entries of the counted kinds only, short descriptions, to fit the"
 		echo "disk) in a \`gongkai demo\` database (its 3 streets, 16 leaf categories, 7 channels), nothing rolled up before. \`gongkai job run"
-		echo "hl.rollup\` twice (the first rolls the whole year, the second finds nothing to do), then \`gongkai serve\` (job"
+		echo "hl.rollup\` twice (the first rolls the whole year and today's entries up to ten minutes before it, the second"
+		echo "moves today's cut on by what the first took), then \`gongkai serve\` (job"
 		echo "runner off) and GET \`/console/hotline/stats?from=<a year ago>&to=<today>\` as the demo supervisor with curl:"
 		echo "one untimed request, then $STATS_REQUESTS timed ones, one at a time. \"受理 shown\": the page shows the number"
 		echo "of \`received\` entries in the period."

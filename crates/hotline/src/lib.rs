@@ -86,5 +86,6 @@ pub async fn demo(db: &Db, today: time::Date) -> Result<bool> {
     // The demo's year of orders is rolled up at once, so the statistics read the roll-up
     // from the first page view on (the hourly job would get there too).
     stats::rollup_until(db, today).await?;
+    stats::roll_part(db, gongkai_kernel::clock::now_ms() - stats::rollup::PART_MARGIN_MS).await?;
     Ok(orders || kb)
 }

@@ -417,6 +417,60 @@ async fn figures_are_exact_across_rolled_days_and_today_and_rolling_is_idempoten
         // Today is never rolled, even when asked to.
         stats::rollup_range(&t.db, w.today, w.today, w.today).await.unwrap();
         assert_eq!(scalar(&t, &format!("SELECT COUNT(*) FROM hl_daily WHERE day >= '{}'", fmt_date(w.today))).await, 0);
+
+        // Today rolled up to a cut (as the hourly job does): its entries before the cut come
+        // from hl_daily, the later ones are counted live, and every figure stays the same.
+        let d = fmt_date(w.today);
+        let n_today = scalar(&t, &format!("SELECT COUNT(*) FROM hl_events WHERE day = '{d}'")).await;
+        let cut = scalar(
+            &t,
+            &format!("SELECT at FROM hl_events WHERE day = '{d}' ORDER BY at, id LIMIT 1 OFFSET {}", n_today / 2),
+        )
+        .await;
+        let before_cut = format!("SELECT COUNT(*) FROM hl_events WHERE day = '{d}' AND at < {cut}");
+        assert!(scalar(&t, &before_cut).await > 0 && scalar(&t, &before_cut).await < n_today, "{b}: a cut mid-day");
+        // First to an earlier cut, then on to `cut`: the second adds only what came between.
+        let early = scalar(
+            &t,
+            &format!("SELECT at FROM hl_events WHERE day = '{d}' ORDER BY at, id LIMIT 1 OFFSET {}", n_today / 4),
+        )
+        .await;
+        assert!(stats::roll_part(&t.db, early).await.unwrap(), "{b}");
+        assert!(stats::roll_part(&t.db, cut).await.unwrap(), "{b}");
+        assert!(scalar(&t, &format!("SELECT COUNT(*) FROM hl_daily WHERE day = '{d}'")).await > 0, "{b}");
+        let stepwise = daily_rows(&t).await;
+        // Re-rolling a range forgets the part (today is then live until the next one).
+        stats::rollup_range(&t.db, w.d2, w.d2, w.today).await.unwrap();
+        assert_eq!(stats::summary(&t.db, from, w.today, &nothing).await.unwrap().counts, expected_total(), "{b}");
+        assert!(stats::roll_part(&t.db, cut).await.unwrap(), "{b}");
+        assert_eq!(daily_rows(&t).await, stepwise, "{b}: the same rows as one count up to the cut");
+        assert_eq!(
+            scalar(&t, &format!("SELECT CAST(SUM(received) AS BIGINT) FROM hl_daily WHERE day = '{d}'")).await,
+            scalar(&t, &format!("{before_cut} AND kind = 'received'")).await,
+            "{b}: only the entries before the cut are rolled"
+        );
+        assert_eq!(stats::summary(&t.db, from, w.today, &nothing).await.unwrap().counts, expected_total(), "{b}");
+        assert_eq!(stats::summary(&t.db, w.today, w.today, &nothing).await.unwrap().counts, now, "{b}");
+        let part = stats::load(&t.db, from, w.today, &nothing, w.today, true).await.unwrap();
+        assert_eq!(
+            (&part.total, &part.rows, &part.tags, &part.trend),
+            (&all_live.total, &all_live.rows, &all_live.tags, &all_live.trend),
+            "{b}"
+        );
+        let part_phone = stats::load(&t.db, from, w.today, &phone, w.today, true).await.unwrap();
+        assert_eq!(
+            (&part_phone.total, &part_phone.tags, &part_phone.trend),
+            (&by_phone.total, &by_phone.tags, &by_phone.trend),
+            "{b}"
+        );
+        // A cut on a day that does not follow the mark is refused.
+        assert!(!stats::roll_part(&t.db, local_to_ms(PrimitiveDateTime::new(w.d1, time!(12:00)))).await.unwrap());
+        // Tomorrow's roll-up rolls today whole; the part is then ignored.
+        let tomorrow = w.today.next_day().unwrap();
+        assert_eq!(stats::rollup_until(&t.db, tomorrow).await.unwrap(), 1, "{b}");
+        let whole = stats::load(&t.db, from, w.today, &nothing, tomorrow, true).await.unwrap();
+        assert_eq!((whole.mark, &whole.total, &whole.rows), (Some(w.today), &all_live.total, &all_live.rows), "{b}");
+
         // The job is scheduled by init.
         assert_eq!(scalar(&t, "SELECT COUNT(*) FROM schedules WHERE name = 'hl.rollup'").await, 1);
     }

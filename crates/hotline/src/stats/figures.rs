@@ -254,6 +254,16 @@ pub struct Plan {
     pub live: Option<(Date, Date)>,
     /// Every rolled day of the period (inclusive): what `months` and `days` cover.
     pub rolled: Option<(Date, Date)>,
+    /// The live entries count from this instant on (a part's cut; 0 without one).
+    pub since: i64,
+}
+
+/// The day after the mark rolled up to an instant: each hour `hl.rollup` counts today's
+/// entries before `cut` into `hl_daily`, so a page counts live only what came after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub day: Date,
+    pub cut: i64,
 }
 
 /// Splits `from..=to`: days up to the mark come from the roll-up — a month whose rolled
@@ -296,6 +306,21 @@ pub fn plan(from: Date, to: Date, mark: Option<Date>) -> Plan {
     }
     if let (Some(a), Some(b)) = (first_full, last_full) {
         p.months = Some((month_key(a), month_key(b)));
+    }
+    p
+}
+
+/// `plan` with the partly rolled day `part` (the day after the mark, see `store::part`):
+/// its entries before the cut come from `hl_daily`, the later ones are counted live.
+/// Every live day lies on or after the part's day, so `since` holds for all of them.
+pub fn plan_with(from: Date, to: Date, mark: Option<Date>, part: Option<Part>) -> Plan {
+    let mut p = plan(from, to, mark);
+    if let Some(part) = part {
+        p.since = part.cut;
+        if p.live.is_some_and(|(a, b)| a <= part.day && part.day <= b) {
+            p.days.push((part.day, part.day));
+            p.rolled = Some(p.rolled.map_or((part.day, part.day), |(a, _)| (a, part.day)));
+        }
     }
     p
 }
@@ -466,7 +491,30 @@ mod tests {
                 days: vec![],
                 live: Some((date!(2026 - 05 - 15), date!(2026 - 12 - 31))),
                 rolled: Some((date!(2026 - 01 - 01), date!(2026 - 05 - 14))),
+                since: 0,
             }
+        );
+        // The same year with May 15 rolled up to a cut: that day's rolled part from
+        // hl_daily, the live count from the cut on.
+        let part = Part { day: date!(2026 - 05 - 15), cut: 1_778_800_000_000 };
+        assert_eq!(
+            plan_with(date!(2026 - 01 - 01), date!(2026 - 12 - 31), Some(date!(2026 - 05 - 14)), Some(part)),
+            Plan {
+                months: m("2026-01", "2026-05"),
+                days: vec![(part.day, part.day)],
+                live: Some((date!(2026 - 05 - 15), date!(2026 - 12 - 31))),
+                rolled: Some((date!(2026 - 01 - 01), part.day)),
+                since: part.cut,
+            }
+        );
+        // A period after the part's day reads none of it.
+        let june = plan_with(date!(2026 - 06 - 01), date!(2026 - 06 - 30), Some(date!(2026 - 05 - 14)), Some(part));
+        assert_eq!((june.days, june.rolled), (vec![], None));
+        // The part's day alone.
+        let day = plan_with(part.day, part.day, Some(date!(2026 - 05 - 14)), Some(part));
+        assert_eq!(
+            (day.days, day.rolled, day.live),
+            (vec![(part.day, part.day)], Some((part.day, part.day)), Some((part.day, part.day)))
         );
         // Partial months at both ends come from hl_daily.
         assert_eq!(
@@ -479,6 +527,7 @@ mod tests {
                 ],
                 live: None,
                 rolled: Some((date!(2026 - 01 - 10), date!(2026 - 04 - 05))),
+                since: 0,
             }
         );
         // A period ending at the mark inside a month: that month's rolled part is whole.

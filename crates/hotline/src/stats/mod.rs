@@ -35,7 +35,7 @@ use gongkai_kernel::jobs::runner::Registry;
 use gongkai_kernel::web::Slice;
 
 pub use figures::{Counts, Dims, Filter, Rates};
-pub use rollup::{rollup_range, rollup_until};
+pub use rollup::{roll_part, rollup_range, rollup_until};
 
 pub fn slice() -> Slice {
     web::slice()
@@ -48,7 +48,11 @@ pub async fn init(db: &Db) -> Result<()> {
 
 pub fn register_jobs(reg: &mut Registry) {
     reg.register("hl.rollup", |ctx, _| async move {
-        rollup_until(&ctx.db, gongkai_kernel::clock::today()).await.map(|_| ()).map_err(|e| e.to_string())
+        rollup_until(&ctx.db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())?;
+        roll_part(&ctx.db, gongkai_kernel::clock::now_ms() - rollup::PART_MARGIN_MS)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     });
 }
 
@@ -100,7 +104,8 @@ pub async fn summary(db: &Db, from: Date, to: Date, filter: &Filter) -> Result<S
     let today = gongkai_kernel::clock::today();
     let rows = snapshot!(db, c => {
         let mark = store::mark(c).await?.filter(|m| *m < today);
-        store::counts(c, &figures::plan(from, to, mark), store::By::Total, filter).await?
+        let part = store::part(c, mark).await?;
+        store::counts(c, &figures::plan_with(from, to, mark, part), store::By::Total, filter).await?
     });
     let mut counts = Counts::default();
     for (_, _, x) in &rows {
@@ -128,10 +133,10 @@ pub struct Data {
 
 /// The twelve months of `year`: their plan, and the months with their counts from rows
 /// grouped by month.
-fn year_plan(year: i32, mark: Option<Date>) -> Option<figures::Plan> {
+fn year_plan(year: i32, mark: Option<Date>, part: Option<figures::Part>) -> Option<figures::Plan> {
     let a = Date::from_calendar_date(year, time::Month::January, 1).ok()?;
     let b = Date::from_calendar_date(year, time::Month::December, 31).ok()?;
-    Some(figures::plan(a, b, mark))
+    Some(figures::plan_with(a, b, mark, part))
 }
 
 fn trend_of(year: i32, rows: Vec<(String, figures::Dims, Counts)>) -> Vec<(String, Counts)> {
@@ -159,11 +164,13 @@ pub async fn load(db: &Db, from: Date, to: Date, filter: &Filter, today: Date, t
     let data = snapshot!(db, c => {
         // Never read the roll-up for today or later, even if a clock moved back.
         let mark = store::mark(c).await?.filter(|m| *m < today);
-        let plan = figures::plan(from, to, mark);
-        let year = if trend { year_plan(to.year(), mark) } else { None };
-        // The timeline after the mark is read once for the period, the trend and the tags.
+        let part = store::part(c, mark).await?;
+        let plan = figures::plan_with(from, to, mark, part);
+        let year = if trend { year_plan(to.year(), mark, part) } else { None };
+        // The timeline after the mark (and the part's cut) is read once for the period, the
+        // trend and the tags.
         let live = match span(plan.live, year.as_ref().and_then(|y| y.live)) {
-            Some((a, b)) => store::live(c, a, b, filter).await?,
+            Some((a, b)) => store::live(c, a, b, plan.since, filter).await?,
             None => Vec::new(),
         };
         let mut rows = store::rolled_counts(c, &plan, store::By::Dims, filter).await?;
@@ -186,7 +193,7 @@ pub async fn load(db: &Db, from: Date, to: Date, filter: &Filter, today: Date, t
             store::fold_live_tags(&live, plan.live)
         } else if let Some((a, b)) = plan.live {
             // The tag counts are not restricted by the filter: read them on their own.
-            store::live_tags(c, &fmt_date(a), &fmt_date(b)).await?
+            store::live_tags(c, &fmt_date(a), &fmt_date(b), (plan.since, i64::MAX)).await?
         } else {
             BTreeMap::new()
         };

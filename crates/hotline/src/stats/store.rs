@@ -11,10 +11,13 @@ use gongkai_kernel::db::Conn;
 use gongkai_kernel::error::Result;
 use gongkai_kernel::with_conn;
 
-use super::figures::{COUNT_COLUMNS, Counts, Dims, Filter, Plan};
+use super::figures::{COUNT_COLUMNS, Counts, Dims, Filter, Part, Plan};
 
 /// Setting holding the last rolled day ('YYYY-MM-DD').
 pub const MARK_KEY: &str = "hotline.rolled_until";
+/// Setting holding the partly rolled day after the mark and its cut ('YYYY-MM-DD <ms>'):
+/// `hl_daily` and `hl_daily_tags` hold that day's entries before the cut.
+pub const PART_KEY: &str = "hotline.rolled_part";
 /// Setting written first in every roll-up transaction: on PostgreSQL its row lock
 /// serialises concurrent roll-ups (SQLite's single writer already does).
 const LOCK_KEY: &str = "hotline.rollup_lock";
@@ -79,6 +82,25 @@ pub async fn set_mark(c: &mut Conn<'_>, day: Date) -> Result<()> {
     gongkai_kernel::calendar::store::put_setting(c, MARK_KEY, &fmt_date(day)).await
 }
 
+/// The partly rolled day, if it is the day after the mark (a part left behind by a later
+/// full roll of its day is ignored).
+pub async fn part(c: &mut Conn<'_>, mark: Option<Date>) -> Result<Option<Part>> {
+    let v = gongkai_kernel::calendar::store::get_setting(c, PART_KEY).await?;
+    let part = v
+        .as_deref()
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(d, cut)| Some(Part { day: gongkai_kernel::clock::parse_date(d)?, cut: cut.parse().ok()? }));
+    Ok(part.filter(|p| mark.and_then(Date::next_day) == Some(p.day)))
+}
+
+pub async fn set_part(c: &mut Conn<'_>, p: Part) -> Result<()> {
+    gongkai_kernel::calendar::store::put_setting(c, PART_KEY, &format!("{} {}", fmt_date(p.day), p.cut)).await
+}
+
+pub async fn clear_part(c: &mut Conn<'_>) -> Result<u64> {
+    exec(c, "DELETE FROM settings WHERE key = $1".into(), &[PART_KEY.to_string()]).await
+}
+
 /// The first day with timeline entries.
 pub async fn first_event_day(c: &mut Conn<'_>) -> Result<Option<Date>> {
     let d: Option<String> = with_conn!(c, x => {
@@ -87,15 +109,23 @@ pub async fn first_event_day(c: &mut Conn<'_>) -> Result<Option<Date>> {
     Ok(d.and_then(|s| gongkai_kernel::clock::parse_date(&s)))
 }
 
-/// Replace `day`'s rows of `hl_daily` with one set-based statement over its entries.
-pub async fn roll_day(c: &mut Conn<'_>, day: &str) -> Result<u64> {
-    exec(c, "DELETE FROM hl_daily WHERE day = $1".into(), &[day.to_string()]).await?;
+/// Count `day`'s entries at `since..cut` into its rows of `hl_daily` with one set-based
+/// statement, adding to the rows already there; from `i64::MIN` the rows are replaced.
+/// (`(i64::MIN, i64::MAX)`: the whole day.)
+pub async fn roll_day(c: &mut Conn<'_>, day: &str, (since, cut): (i64, i64)) -> Result<u64> {
+    if since == i64::MIN {
+        exec(c, "DELETE FROM hl_daily WHERE day = $1".into(), &[day.to_string()]).await?;
+    }
+    let adds =
+        COUNT_COLUMNS.iter().map(|(n, _)| format!("{n} = hl_daily.{n} + excluded.{n}")).collect::<Vec<_>>().join(", ");
+    // Integers: safe to write into the SQL.
     let sql = format!(
         "INSERT INTO hl_daily (day, channel, kind, category_top, street, org_id, {cols})
          SELECT e.day, {EV_DIMS}, {EV_ORG}, {sums}
          FROM {EV_FROM}
-         WHERE e.day = $1 AND {COUNTED}
-         GROUP BY e.day, {EV_DIMS}, {EV_ORG}",
+         WHERE e.day = $1 AND e.at >= {since} AND e.at < {cut} AND {COUNTED}
+         GROUP BY e.day, {EV_DIMS}, {EV_ORG}
+         ON CONFLICT (day, channel, kind, category_top, street, org_id) DO UPDATE SET {adds}",
         cols = column_list(),
         sums = event_sums(),
     );
@@ -104,16 +134,23 @@ pub async fn roll_day(c: &mut Conn<'_>, day: &str) -> Result<u64> {
 
 /// Orders received and closed per tag on the days `from..=to`: the entries grouped by
 /// the order's tag list, split here (the same on both backends).
-pub async fn live_tags(c: &mut Conn<'_>, from: &str, to: &str) -> Result<BTreeMap<String, (i64, i64)>> {
+/// Only entries at `since..cut` count.
+pub async fn live_tags(
+    c: &mut Conn<'_>,
+    from: &str,
+    to: &str,
+    (since, cut): (i64, i64),
+) -> Result<BTreeMap<String, (i64, i64)>> {
     let rows: Vec<(String, i64, i64)> = with_conn!(c, x => {
         sqlx::query_as(
             "SELECT o.tags, CAST(SUM(CASE WHEN e.kind = 'received' THEN 1 ELSE 0 END) AS BIGINT),
                     CAST(SUM(CASE WHEN e.kind = 'closed' THEN 1 ELSE 0 END) AS BIGINT)
              FROM hl_events e JOIN hl_orders o ON o.id = e.order_id
-             WHERE e.day >= $1 AND e.day <= $2 AND e.kind IN ('received', 'closed') AND o.tags <> ''
+             WHERE e.day >= $1 AND e.day <= $2 AND e.at >= $3 AND e.at < $4
+               AND e.kind IN ('received', 'closed') AND o.tags <> ''
              GROUP BY o.tags",
         )
-        .bind(from).bind(to).fetch_all(&mut **x).await
+        .bind(from).bind(to).bind(since).bind(cut).fetch_all(&mut **x).await
     })?;
     let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (tags, received, closed) in rows {
@@ -136,15 +173,21 @@ fn add_tags(out: &mut BTreeMap<String, (i64, i64)>, tags: &str, received: i64, c
     }
 }
 
-/// Replace `day`'s rows of `hl_daily_tags`.
-pub async fn roll_tags(c: &mut Conn<'_>, day: &str) -> Result<u64> {
-    exec(c, "DELETE FROM hl_daily_tags WHERE day = $1".into(), &[day.to_string()]).await?;
-    let tags = live_tags(c, day, day).await?;
+/// `roll_day` for `hl_daily_tags`.
+pub async fn roll_tags(c: &mut Conn<'_>, day: &str, (since, cut): (i64, i64)) -> Result<u64> {
+    if since == i64::MIN {
+        exec(c, "DELETE FROM hl_daily_tags WHERE day = $1".into(), &[day.to_string()]).await?;
+    }
+    let tags = live_tags(c, day, day, (since, cut)).await?;
     let mut n = 0;
     for (tag, (received, closed)) in tags {
         n += with_conn!(c, x => {
-            sqlx::query("INSERT INTO hl_daily_tags (day, tag, received, closed) VALUES ($1, $2, $3, $4)")
-                .bind(day).bind(&tag).bind(received).bind(closed).execute(&mut **x).await.map(|r| r.rows_affected())
+            sqlx::query(
+                "INSERT INTO hl_daily_tags (day, tag, received, closed) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (day, tag) DO UPDATE SET received = hl_daily_tags.received + excluded.received,
+                   closed = hl_daily_tags.closed + excluded.closed",
+            )
+            .bind(day).bind(&tag).bind(received).bind(closed).execute(&mut **x).await.map(|r| r.rows_affected())
         })?;
     }
     Ok(n)
@@ -278,10 +321,11 @@ pub struct LiveRow {
     pub counts: Counts,
 }
 
-/// The live rows of the days `a..=b` restricted by `f`.
-pub async fn live(c: &mut Conn<'_>, a: Date, b: Date, f: &Filter) -> Result<Vec<LiveRow>> {
+/// The live rows of the days `a..=b` from the instant `since` on, restricted by `f`.
+pub async fn live(c: &mut Conn<'_>, a: Date, b: Date, since: i64, f: &Filter) -> Result<Vec<LiveRow>> {
     let mut args = vec![fmt_date(a), fmt_date(b)];
-    let mut cond = vec!["e.day >= $1 AND e.day <= $2".to_string(), COUNTED.to_string()];
+    // An integer: safe to write into the SQL.
+    let mut cond = vec![format!("e.day >= $1 AND e.day <= $2 AND e.at >= {since}"), COUNTED.to_string()];
     cond.extend(filter_conditions(LIVE_DIMS, f, &mut args));
     let [ch, ki, ca, st, og] = LIVE_DIMS;
     let sql = format!(
@@ -375,7 +419,7 @@ pub fn merge(rows: impl IntoIterator<Item = (String, Dims, Counts)>) -> Vec<(Str
 pub async fn counts(c: &mut Conn<'_>, p: &Plan, by: By, f: &Filter) -> Result<Vec<(String, Dims, Counts)>> {
     let mut rows = rolled_counts(c, p, by, f).await?;
     if let Some((a, b)) = p.live {
-        rows.extend(fold_live(&live(c, a, b, f).await?, p.live, by));
+        rows.extend(fold_live(&live(c, a, b, p.since, f).await?, p.live, by));
     }
     Ok(merge(rows))
 }
