@@ -103,8 +103,7 @@ pub struct Summary {
 pub async fn summary(db: &Db, from: Date, to: Date, filter: &Filter) -> Result<Summary> {
     let today = gongkai_kernel::clock::today();
     let rows = snapshot!(db, c => {
-        let mark = store::mark(c).await?.filter(|m| *m < today);
-        let part = store::part(c, mark).await?;
+        let (mark, part) = marks(c, today).await?;
         store::counts(c, &figures::plan_with(from, to, mark, part), store::By::Total, filter).await?
     });
     let mut counts = Counts::default();
@@ -129,6 +128,13 @@ pub struct Data {
     pub orgs: BTreeMap<i64, String>,
     /// The last rolled day.
     pub mark: Option<Date>,
+}
+
+/// The last rolled day and the partly rolled day after it, as a read sees them. The mark
+/// is never today or later, even if a clock moved back.
+async fn marks(c: &mut gongkai_kernel::db::Conn<'_>, today: Date) -> Result<(Option<Date>, Option<figures::Part>)> {
+    let mark = store::mark(c).await?.filter(|m| *m < today);
+    Ok((mark, store::part(c, mark).await?))
 }
 
 /// The twelve months of `year`: their plan, and the months with their counts from rows
@@ -162,9 +168,7 @@ fn span(a: Option<(Date, Date)>, b: Option<(Date, Date)>) -> Option<(Date, Date)
 /// restricted by `filter`.
 pub async fn load(db: &Db, from: Date, to: Date, filter: &Filter, today: Date, trend: bool) -> Result<Data> {
     let data = snapshot!(db, c => {
-        // Never read the roll-up for today or later, even if a clock moved back.
-        let mark = store::mark(c).await?.filter(|m| *m < today);
-        let part = store::part(c, mark).await?;
+        let (mark, part) = marks(c, today).await?;
         let plan = figures::plan_with(from, to, mark, part);
         let year = if trend { year_plan(to.year(), mark, part) } else { None };
         // The timeline after the mark (and the part's cut) is read once for the period, the

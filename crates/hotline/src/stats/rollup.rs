@@ -34,10 +34,10 @@ pub async fn roll_part(db: &Db, cut: i64) -> Result<bool> {
     if mark.and_then(|m| m.next_day()) != Some(day) {
         return Ok(false);
     }
-    // From the start of the day unless the last cut was earlier on it (a clock that moved
-    // back gets the day recounted).
+    // From the start of the day unless the last cut was earlier on it (`part` is only ever
+    // this day's; a clock that moved back gets the day recounted).
     let since = match store::part(&mut c, mark).await? {
-        Some(p) if p.day == day && p.cut <= cut => p.cut,
+        Some(p) if p.cut <= cut => p.cut,
         _ => i64::MIN,
     };
     store::roll_day(&mut c, &d, (since, cut)).await?;
