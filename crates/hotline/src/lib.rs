@@ -85,7 +85,6 @@ pub async fn demo(db: &Db, today: time::Date) -> Result<bool> {
     let kb = kb::seed_demo(db).await?;
     // The demo's year of orders is rolled up at once, so the statistics read the roll-up
     // from the first page view on (the hourly job would get there too).
-    stats::rollup_until(db, today).await?;
-    stats::roll_part(db, gongkai_kernel::clock::now_ms() - stats::rollup::PART_MARGIN_MS).await?;
+    stats::rollup_now(db, gongkai_kernel::clock::now_ms()).await?;
     Ok(orders || kb)
 }

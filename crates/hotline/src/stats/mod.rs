@@ -35,7 +35,7 @@ use gongkai_kernel::jobs::runner::Registry;
 use gongkai_kernel::web::Slice;
 
 pub use figures::{Counts, Dims, Filter, Rates};
-pub use rollup::{roll_part, rollup_range, rollup_until};
+pub use rollup::{roll_part, rollup_now, rollup_range, rollup_until};
 
 pub fn slice() -> Slice {
     web::slice()
@@ -48,11 +48,7 @@ pub async fn init(db: &Db) -> Result<()> {
 
 pub fn register_jobs(reg: &mut Registry) {
     reg.register("hl.rollup", |ctx, _| async move {
-        rollup_until(&ctx.db, gongkai_kernel::clock::today()).await.map_err(|e| e.to_string())?;
-        roll_part(&ctx.db, gongkai_kernel::clock::now_ms() - rollup::PART_MARGIN_MS)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        rollup_now(&ctx.db, gongkai_kernel::clock::now_ms()).await.map_err(|e| e.to_string())
     });
 }
 

@@ -47,6 +47,14 @@ pub async fn roll_part(db: &Db, cut: i64) -> Result<bool> {
     Ok(true)
 }
 
+/// What the hourly job does at `now`: roll every finished day not yet rolled, then today's
+/// entries up to `PART_MARGIN_MS` before `now`.
+pub async fn rollup_now(db: &Db, now: i64) -> Result<()> {
+    rollup_until(db, ms_to_local(now).date()).await?;
+    roll_part(db, now - PART_MARGIN_MS).await?;
+    Ok(())
+}
+
 /// Roll every day before `today` that is not yet rolled. Returns the days rolled.
 pub async fn rollup_until(db: &Db, today: Date) -> Result<u64> {
     let Some(yesterday) = today.previous_day() else { return Ok(0) };
